@@ -1,0 +1,84 @@
+//! Options shared by every command that runs the models.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use maskwatch_pipeline::mtcnn::DetectorConfig;
+use maskwatch_pipeline::runtime::find_upwards;
+use maskwatch_pipeline::{ExecutionTarget, OnnxRuntime, Pipeline, PipelineConfig, RuntimeConfig};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Device {
+    Cpu,
+    Cuda,
+}
+
+#[derive(Debug, Clone, clap::Args)]
+pub struct EngineOptions {
+    /// Folder with manifest.json and the ONNX files [default: models/ in
+    /// this folder or the nearest parent that has one].
+    #[arg(long, env = "MASKWATCH_MODELS")]
+    pub models: Option<PathBuf>,
+
+    /// The ONNX Runtime library [default: .runtime/onnxruntime/libonnxruntime.so
+    /// as installed by scripts/setup].
+    #[arg(long, env = "MASKWATCH_ORT_LIB")]
+    pub ort_lib: Option<PathBuf>,
+
+    /// Where to run the models.
+    #[arg(long, value_enum, default_value_t = Device::Cpu, env = "MASKWATCH_DEVICE")]
+    pub device: Device,
+
+    /// With --device cuda: fail instead of falling back to the CPU.
+    #[arg(long)]
+    pub require_cuda: bool,
+
+    /// Faces per super-resolution and classifier run.
+    #[arg(long, default_value_t = 32)]
+    pub batch_size: usize,
+
+    /// Smallest face to detect, in pixels; under 12 upscales the photo.
+    #[arg(long, default_value_t = DetectorConfig::default().min_face)]
+    pub min_face: f32,
+
+    /// Threads per model run [default: one per core].
+    #[arg(long)]
+    pub threads: Option<usize>,
+}
+
+impl EngineOptions {
+    /// Loads ONNX Runtime and the verified model set.
+    pub fn load_pipeline(&self) -> anyhow::Result<Pipeline> {
+        let target = match self.device {
+            Device::Cpu => ExecutionTarget::Cpu,
+            Device::Cuda => ExecutionTarget::Cuda {
+                device_id: 0,
+                required: self.require_cuda,
+            },
+        };
+        let runtime = OnnxRuntime::init(RuntimeConfig {
+            library: self.ort_lib.clone(),
+            target,
+            intra_threads: self.threads,
+        })?;
+        let models = self.model_dir()?;
+        let config = PipelineConfig {
+            detector: DetectorConfig {
+                min_face: self.min_face,
+                ..DetectorConfig::default()
+            },
+            batch_size: self.batch_size.max(1),
+        };
+        Pipeline::load(&runtime, &models, config)
+            .with_context(|| format!("loading the model set in {}", models.display()))
+    }
+
+    fn model_dir(&self) -> anyhow::Result<PathBuf> {
+        match &self.models {
+            Some(dir) => Ok(dir.clone()),
+            None => find_upwards(&PathBuf::from("models/manifest.json"))
+                .and_then(|manifest| manifest.parent().map(PathBuf::from))
+                .context("no models/manifest.json here or in a parent folder: pass --models DIR"),
+        }
+    }
+}

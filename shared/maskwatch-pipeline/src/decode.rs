@@ -1,0 +1,164 @@
+//! Turning untrusted bytes into an RGB image, or into a reason why not.
+//!
+//! Archives hold truncated uploads, files that are not images and the
+//! occasional decompression bomb (a small file declaring an enormous size).
+//! The header is read first and the declared size checked before any pixel
+//! buffer is allocated.
+
+use std::io::Cursor;
+
+use image::{ImageFormat, ImageReader, Limits, RgbImage};
+
+/// Bounds on what an image may cost to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeLimits {
+    /// Longest side accepted, in pixels.
+    pub max_side: u32,
+    /// Most pixels accepted (width times height).
+    pub max_pixels: u64,
+}
+
+impl Default for DecodeLimits {
+    /// Generous for camera photos (a 100-megapixel frame passes) while
+    /// keeping one decode under about a gigabyte.
+    fn default() -> Self {
+        Self {
+            max_side: 20_000,
+            max_pixels: 100_000_000,
+        }
+    }
+}
+
+/// Why bytes could not become an image.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("empty file")]
+    Empty,
+    #[error("not a supported image format (JPEG or PNG)")]
+    UnsupportedFormat,
+    #[error(
+        "image declares {width}x{height} pixels, over the limit of {max_side} per side or {max_pixels} pixels"
+    )]
+    TooLarge {
+        width: u32,
+        height: u32,
+        max_side: u32,
+        max_pixels: u64,
+    },
+    #[error("corrupt or truncated {format} image: {reason}")]
+    Corrupt {
+        format: &'static str,
+        reason: String,
+    },
+}
+
+/// Decodes JPEG or PNG bytes into 8-bit RGB within `limits`.
+pub fn decode_rgb(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, DecodeError> {
+    if bytes.is_empty() {
+        return Err(DecodeError::Empty);
+    }
+    let format = image::guess_format(bytes).map_err(|_| DecodeError::UnsupportedFormat)?;
+    let format_name = match format {
+        ImageFormat::Jpeg => "JPEG",
+        ImageFormat::Png => "PNG",
+        _ => return Err(DecodeError::UnsupportedFormat),
+    };
+    let corrupt = |e: image::ImageError| DecodeError::Corrupt {
+        format: format_name,
+        reason: e.to_string(),
+    };
+
+    let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
+        .into_dimensions()
+        .map_err(corrupt)?;
+    let too_large = DecodeError::TooLarge {
+        width,
+        height,
+        max_side: limits.max_side,
+        max_pixels: limits.max_pixels,
+    };
+    if width.max(height) > limits.max_side
+        || u64::from(width) * u64::from(height) > limits.max_pixels
+    {
+        return Err(too_large);
+    }
+
+    let mut reader = ImageReader::with_format(Cursor::new(bytes), format);
+    let mut decoder_limits = Limits::default();
+    decoder_limits.max_image_width = Some(limits.max_side);
+    decoder_limits.max_image_height = Some(limits.max_side);
+    // RGBA at 16 bits per channel is the largest buffer a decoder may ask for.
+    decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
+    reader.limits(decoder_limits);
+    let decoded = reader.decode().map_err(corrupt)?;
+    Ok(decoded.into_rgb8())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{ImageEncoder, codecs::png::PngEncoder};
+
+    fn png_bytes(width: u32, height: u32) -> Vec<u8> {
+        let image = RgbImage::from_pixel(width, height, image::Rgb([10, 20, 30]));
+        let mut out = Vec::new();
+        PngEncoder::new(&mut out)
+            .write_image(
+                image.as_raw(),
+                width,
+                height,
+                image::ExtendedColorType::Rgb8,
+            )
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn decodes_a_valid_png() {
+        let image = decode_rgb(&png_bytes(5, 3), DecodeLimits::default()).unwrap();
+        assert_eq!(image.dimensions(), (5, 3));
+        assert_eq!(image.get_pixel(4, 2).0, [10, 20, 30]);
+    }
+
+    #[test]
+    fn rejects_empty_and_foreign_bytes() {
+        assert_eq!(
+            decode_rgb(&[], DecodeLimits::default()),
+            Err(DecodeError::Empty)
+        );
+        assert_eq!(
+            decode_rgb(b"hello, not an image", DecodeLimits::default()),
+            Err(DecodeError::UnsupportedFormat)
+        );
+    }
+
+    #[test]
+    fn rejects_a_truncated_png() {
+        let bytes = png_bytes(64, 64);
+        let err = decode_rgb(&bytes[..bytes.len() / 2], DecodeLimits::default()).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::Corrupt { format: "PNG", .. }),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn rejects_declared_sizes_over_the_limit_before_decoding() {
+        let limits = DecodeLimits {
+            max_side: 100,
+            max_pixels: 1_000,
+        };
+        let err = decode_rgb(&png_bytes(40, 40), limits).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DecodeError::TooLarge {
+                    width: 40,
+                    height: 40,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+}
