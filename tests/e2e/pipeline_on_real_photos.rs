@@ -1,1 +1,216 @@
+//! The real models on real photos, through the library API.
 
+use std::fs;
+
+use maskwatch_domain::Condition;
+use maskwatch_eval::{ConfusionMatrix, DetectionTally, match_detections};
+use maskwatch_pipeline::decode::{DecodeLimits, decode_rgb};
+use maskwatch_pipeline::{Pipeline, PipelineConfig, PipelineError, PreparedImage};
+use maskwatch_tests::{
+    face_mask_detection, models_dir, pipeline, runtime, scratch_dir, val_images,
+};
+
+fn prepared(pipeline: &Pipeline, path: &std::path::Path) -> PreparedImage {
+    let bytes = fs::read(path).expect("photo readable");
+    pipeline.prepare(decode_rgb(&bytes, DecodeLimits::default()).expect("photo decodes"))
+}
+
+#[test]
+fn detector_finds_most_annotated_faces_with_landmarks_inside_them() {
+    let Some(dataset) = face_mask_detection() else {
+        return;
+    };
+    let mut pipeline = pipeline(PipelineConfig::default());
+    let mut tally = DetectionTally::default();
+    for annotated in val_images(&dataset, 15) {
+        let photo = prepared(&pipeline, &annotated.image);
+        let detections = pipeline.detect(&photo).unwrap();
+        for d in &detections {
+            let (w, h) = photo.stretched.dimensions();
+            assert!(
+                d.bbox.x_min >= 0.0 && d.bbox.y_max <= h as f32 && d.bbox.x_max <= w as f32,
+                "{d:?}"
+            );
+            let inside = d.landmarks.0.iter().filter(|[x, y]| {
+                let margin = d.bbox.width() * 0.25;
+                *x >= d.bbox.x_min - margin
+                    && *x <= d.bbox.x_max + margin
+                    && *y >= d.bbox.y_min - margin
+                    && *y <= d.bbox.y_max + margin
+            });
+            assert_eq!(inside.count(), 5, "landmarks outside their face: {d:?}");
+        }
+        let found: Vec<_> = detections.iter().map(|d| (d.score, d.bbox)).collect();
+        tally.merge(&match_detections(&annotated.faces, &found, 0.5).0);
+    }
+    eprintln!(
+        "detector on 15 val photos: recall {:.3}, precision {:.3}",
+        tally.recall(),
+        tally.precision()
+    );
+    assert!(tally.ground_truth() > 40, "enough faces to judge");
+    assert!(tally.recall() >= 0.6, "recall {:.3}", tally.recall());
+    assert!(
+        tally.precision() >= 0.7,
+        "precision {:.3}",
+        tally.precision()
+    );
+}
+
+#[test]
+fn classifier_labels_ground_truth_faces_of_val_photos() {
+    let Some(dataset) = face_mask_detection() else {
+        return;
+    };
+    let mut pipeline = pipeline(PipelineConfig::default());
+    let mut matrix = ConfusionMatrix::default();
+    for annotated in val_images(&dataset, 25) {
+        let photo = prepared(&pipeline, &annotated.image);
+        let crops: Vec<_> = annotated
+            .faces
+            .iter()
+            .map(|(_, b)| pipeline.crop(&photo, b).unwrap())
+            .collect();
+        for (class, (truth, _)) in pipeline
+            .classify(&crops)
+            .unwrap()
+            .iter()
+            .zip(&annotated.faces)
+        {
+            let sum = class.probabilities.no_mask
+                + class.probabilities.incorrect
+                + class.probabilities.correct;
+            assert!(
+                (sum - 1.0).abs() < 1e-3,
+                "probabilities sum to one: {class:?}"
+            );
+            matrix.add(*truth, class.probabilities.most_likely());
+        }
+    }
+    eprintln!(
+        "classifier on 25 val photos: accuracy {:.3}, confusion {:?}",
+        matrix.accuracy(),
+        matrix.counts
+    );
+    assert!(matrix.total() > 80);
+    assert!(
+        matrix.accuracy() >= 0.9,
+        "accuracy {:.3}",
+        matrix.accuracy()
+    );
+    assert!(
+        matrix.recall(Condition::NoMask) >= 0.8 && matrix.recall(Condition::Correct) >= 0.9,
+        "{:?}",
+        matrix.counts
+    );
+}
+
+#[test]
+fn small_crops_are_super_resolved_and_large_ones_are_not() {
+    let Some(dataset) = face_mask_detection() else {
+        return;
+    };
+    let mut pipeline = pipeline(PipelineConfig::default());
+    let annotated = &val_images(&dataset, 1)[0];
+    let photo = prepared(&pipeline, &annotated.image);
+    let small = pipeline.crop(&photo, &annotated.faces[0].1).unwrap();
+    let whole = pipeline.whole_face(&photo).unwrap();
+    assert!(small.source_side <= 150 && whole.source_side > 150);
+    let classes = pipeline.classify(&[small, whole]).unwrap();
+    assert!(classes[0].super_resolved);
+    assert!(!classes[1].super_resolved);
+}
+
+#[test]
+fn batching_faces_across_photos_gives_the_same_answers_as_one_photo_at_a_time() {
+    let Some(dataset) = face_mask_detection() else {
+        return;
+    };
+    let mut pipeline = pipeline(PipelineConfig {
+        batch_size: 16,
+        ..PipelineConfig::default()
+    });
+    let photos: Vec<_> = val_images(&dataset, 3)
+        .iter()
+        .map(|a| prepared(&pipeline, &a.image))
+        .collect();
+    let together = pipeline.audit(&photos).unwrap();
+    for (photo, batched) in photos.iter().zip(&together) {
+        let alone = pipeline
+            .audit(std::slice::from_ref(photo))
+            .unwrap()
+            .remove(0);
+        assert_eq!(alone.len(), batched.len());
+        for (a, b) in alone.iter().zip(batched) {
+            assert_eq!(a.bbox, b.bbox);
+            assert_eq!(a.condition, b.condition);
+            assert!((a.probabilities.correct - b.probabilities.correct).abs() < 1e-4);
+        }
+    }
+    assert!(
+        together.iter().map(Vec::len).sum::<usize>() > 5,
+        "the photos have faces"
+    );
+}
+
+#[test]
+fn a_tampered_model_file_is_refused_at_load() {
+    let dir = scratch_dir("tampered");
+    for entry in fs::read_dir(models_dir()).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+        }
+    }
+    fs::create_dir_all(dir.join("mtcnn")).unwrap();
+    for net in ["pnet", "rnet", "onet"] {
+        fs::copy(
+            models_dir().join(format!("mtcnn/{net}.onnx")),
+            dir.join(format!("mtcnn/{net}.onnx")),
+        )
+        .unwrap();
+    }
+    let mut bytes = fs::read(dir.join("mtcnn/rnet.onnx")).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0xff;
+    fs::write(dir.join("mtcnn/rnet.onnx"), bytes).unwrap();
+    let err = Pipeline::load(&runtime(), &dir, PipelineConfig::default())
+        .err()
+        .expect("load must fail");
+    assert!(matches!(err, PipelineError::ModelChecksum { .. }), "{err}");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn super_resolution_reads_and_writes_planes_in_the_documented_layout() {
+    let Some(dataset) = face_mask_detection() else {
+        return;
+    };
+    let models = maskwatch_pipeline::ModelSet::load(&models_dir()).unwrap();
+    let mut pipeline = pipeline(PipelineConfig::default());
+    let annotated = &val_images(&dataset, 1)[0];
+    let photo = prepared(&pipeline, &annotated.image);
+    let crop = pipeline.crop(&photo, &annotated.faces[0].1).unwrap();
+    let mut resolver = maskwatch_pipeline::SuperResolver::load(&runtime(), &models).unwrap();
+    let pixels = crop.pixels.as_raw();
+    let plane = 224 * 224;
+    resolver
+        .restore(&[pixels.as_slice()], |_, planes| {
+            // The network learns a residual: its output stays close to its
+            // input. A wrong axis order or scale would scramble it.
+            let mut total_error = 0.0f64;
+            for (i, px) in pixels.chunks_exact(3).enumerate() {
+                for c in 0..3 {
+                    total_error += (planes[c * plane + i] as f64 - px[c] as f64 / 255.0).abs();
+                }
+            }
+            let mean_error = total_error / pixels.len() as f64;
+            assert!(mean_error < 0.06, "mean absolute change {mean_error}");
+            assert!(
+                planes.iter().all(|v| (0.0..=1.0).contains(v)),
+                "output is clipped to [0, 1]"
+            );
+            Ok(())
+        })
+        .unwrap();
+}

@@ -3,7 +3,6 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use maskwatch_pipeline::mtcnn::DetectorConfig;
 use maskwatch_pipeline::runtime::find_upwards;
 use maskwatch_pipeline::{ExecutionTarget, OnnxRuntime, Pipeline, PipelineConfig, RuntimeConfig};
 
@@ -37,9 +36,15 @@ pub struct EngineOptions {
     #[arg(long, default_value_t = 32)]
     pub batch_size: usize,
 
-    /// Smallest face to detect, in pixels; under 12 upscales the photo.
-    #[arg(long, default_value_t = DetectorConfig::default().min_face)]
-    pub min_face: f32,
+    /// Smallest face to detect, in pixels; under 12 upscales the photo
+    /// [default: the model set's].
+    #[arg(long)]
+    pub min_face: Option<f32>,
+
+    /// Face-probability thresholds of the three detector stages, e.g.
+    /// 0.6,0.7,0.7 [default: the model set's].
+    #[arg(long, value_parser = parse_thresholds)]
+    pub detector_thresholds: Option<[f32; 3]>,
 
     /// Threads per model run [default: one per core].
     #[arg(long)]
@@ -63,10 +68,8 @@ impl EngineOptions {
         })?;
         let models = self.model_dir()?;
         let config = PipelineConfig {
-            detector: DetectorConfig {
-                min_face: self.min_face,
-                ..DetectorConfig::default()
-            },
+            min_face: self.min_face,
+            detector_thresholds: self.detector_thresholds,
             batch_size: self.batch_size.max(1),
         };
         Pipeline::load(&runtime, &models, config)
@@ -80,5 +83,30 @@ impl EngineOptions {
                 .and_then(|manifest| manifest.parent().map(PathBuf::from))
                 .context("no models/manifest.json here or in a parent folder: pass --models DIR"),
         }
+    }
+}
+
+/// Parses three comma-separated probabilities.
+fn parse_thresholds(text: &str) -> Result<[f32; 3], String> {
+    let values: Vec<f32> = text
+        .split(',')
+        .map(|v| v.trim().parse::<f32>().map_err(|e| format!("{v:?}: {e}")))
+        .collect::<Result<_, _>>()?;
+    match values[..] {
+        [a, b, c] if values.iter().all(|v| (0.0..=1.0).contains(v)) => Ok([a, b, c]),
+        _ => Err("expected three probabilities between 0 and 1, like 0.6,0.7,0.7".into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thresholds_parse_and_validate() {
+        assert_eq!(parse_thresholds("0.6, 0.7,0.7"), Ok([0.6, 0.7, 0.7]));
+        assert!(parse_thresholds("0.6,0.7").is_err());
+        assert!(parse_thresholds("0.6,0.7,1.5").is_err());
+        assert!(parse_thresholds("a,b,c").is_err());
     }
 }

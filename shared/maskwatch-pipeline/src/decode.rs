@@ -67,6 +67,13 @@ pub fn decode_rgb(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Decode
         format: format_name,
         reason: e.to_string(),
     };
+    // The JPEG decoder fills a cut-off scan with grey instead of failing.
+    if format == ImageFormat::Jpeg && !jpeg_scan_is_complete(bytes) {
+        return Err(DecodeError::Corrupt {
+            format: format_name,
+            reason: "truncated: no end-of-image marker after the last scan".into(),
+        });
+    }
 
     let (width, height) = ImageReader::with_format(Cursor::new(bytes), format)
         .into_dimensions()
@@ -92,6 +99,15 @@ pub fn decode_rgb(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Decode
     reader.limits(decoder_limits);
     let decoded = reader.decode().map_err(corrupt)?;
     Ok(decoded.into_rgb8())
+}
+
+/// Whether an end-of-image marker (`FF D9`) follows the start of the last
+/// scan (`FF DA`). Entropy-coded data escapes `FF` bytes, so neither marker
+/// can appear by accident inside a scan; data that cameras append after the
+/// end of the image is allowed.
+fn jpeg_scan_is_complete(bytes: &[u8]) -> bool {
+    let last_scan = bytes.windows(2).rposition(|w| w == [0xFF, 0xDA]);
+    last_scan.is_some_and(|start| bytes[start..].windows(2).any(|w| w == [0xFF, 0xD9]))
 }
 
 #[cfg(test)]
@@ -138,6 +154,44 @@ mod tests {
         let err = decode_rgb(&bytes[..bytes.len() / 2], DecodeLimits::default()).unwrap_err();
         assert!(
             matches!(err, DecodeError::Corrupt { format: "PNG", .. }),
+            "{err:?}"
+        );
+    }
+
+    fn jpeg_bytes(width: u32, height: u32) -> Vec<u8> {
+        let image = RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x * 7) as u8, (y * 5) as u8, 90])
+        });
+        let mut out = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new(&mut out)
+            .write_image(
+                image.as_raw(),
+                width,
+                height,
+                image::ExtendedColorType::Rgb8,
+            )
+            .unwrap();
+        out
+    }
+
+    #[test]
+    fn decodes_a_valid_jpeg_even_with_data_after_its_end() {
+        let mut bytes = jpeg_bytes(32, 24);
+        bytes.extend_from_slice(b"camera trailer");
+        assert_eq!(
+            decode_rgb(&bytes, DecodeLimits::default())
+                .unwrap()
+                .dimensions(),
+            (32, 24)
+        );
+    }
+
+    #[test]
+    fn rejects_a_truncated_jpeg() {
+        let bytes = jpeg_bytes(64, 64);
+        let err = decode_rgb(&bytes[..bytes.len() * 2 / 3], DecodeLimits::default()).unwrap_err();
+        assert!(
+            matches!(err, DecodeError::Corrupt { format: "JPEG", .. }),
             "{err:?}"
         );
     }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::PipelineError;
+use crate::mtcnn::DetectorConfig;
 
 /// The manifest's file name inside a model directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -85,11 +86,13 @@ pub struct Preprocessing {
     pub super_resolution_max_side: u32,
 }
 
-/// Which detector the set carries and what it gives.
+/// Which detector the set carries, what it gives, and the settings it was
+/// tuned with.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DetectorInfo {
     pub kind: String,
     pub landmarks: bool,
+    pub settings: DetectorConfig,
 }
 
 /// The manifest as stored on disk.

@@ -18,7 +18,10 @@ use crate::super_resolution::SuperResolver;
 /// Settings that are not part of the model set.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PipelineConfig {
-    pub detector: DetectorConfig,
+    /// Replaces the detector's minimum face size from the manifest.
+    pub min_face: Option<f32>,
+    /// Replaces the detector's thresholds from the manifest.
+    pub detector_thresholds: Option<[f32; 3]>,
     /// Faces per super-resolution and classifier run.
     pub batch_size: usize,
 }
@@ -26,8 +29,20 @@ pub struct PipelineConfig {
 impl Default for PipelineConfig {
     fn default() -> Self {
         Self {
-            detector: DetectorConfig::default(),
+            min_face: None,
+            detector_thresholds: None,
             batch_size: 32,
+        }
+    }
+}
+
+impl PipelineConfig {
+    /// The manifest's detector settings with this configuration's overrides.
+    fn detector_settings(&self, manifest: &DetectorConfig) -> DetectorConfig {
+        DetectorConfig {
+            min_face: self.min_face.unwrap_or(manifest.min_face),
+            thresholds: self.detector_thresholds.unwrap_or(manifest.thresholds),
+            ..manifest.clone()
         }
     }
 }
@@ -70,7 +85,8 @@ impl Pipeline {
         config: PipelineConfig,
     ) -> Result<Self, PipelineError> {
         let models = ModelSet::load(model_dir)?;
-        let detector = Mtcnn::load(runtime, &models, config.detector.clone())?;
+        let settings = config.detector_settings(&models.manifest.detector.settings);
+        let detector = Mtcnn::load(runtime, &models, settings)?;
         let super_resolver = SuperResolver::load(runtime, &models)?;
         let classifier = Classifier::load(runtime, &models)?;
         tracing::info!(

@@ -1,6 +1,6 @@
 //! `maskwatch eval`: the models against labelled data.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -112,7 +112,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
 
 fn evaluate_voc(
     pipeline: &mut Pipeline,
-    dir: &PathBuf,
+    dir: &Path,
     ids: Option<&PathBuf>,
 ) -> anyhow::Result<Tallies> {
     let ids = ids.map(|p| voc::read_ids(p)).transpose()?;
@@ -157,7 +157,7 @@ fn evaluate_voc(
     Ok(tallies)
 }
 
-fn evaluate_folders(pipeline: &mut Pipeline, dir: &PathBuf) -> anyhow::Result<Tallies> {
+fn evaluate_folders(pipeline: &mut Pipeline, dir: &Path) -> anyhow::Result<Tallies> {
     let images = folders::load_dir(dir)?;
     let mut tallies = Tallies::default();
     let bar = progress::bar(images.len(), "evaluating");
