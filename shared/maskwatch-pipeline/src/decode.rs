@@ -113,20 +113,25 @@ fn jpeg_scan_is_complete(bytes: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use image::{ImageEncoder, codecs::png::PngEncoder};
+
+    fn encoded(image: &RgbImage, format: ImageFormat) -> Vec<u8> {
+        let mut out = Cursor::new(Vec::new());
+        image.write_to(&mut out, format).unwrap();
+        out.into_inner()
+    }
 
     fn png_bytes(width: u32, height: u32) -> Vec<u8> {
-        let image = RgbImage::from_pixel(width, height, image::Rgb([10, 20, 30]));
-        let mut out = Vec::new();
-        PngEncoder::new(&mut out)
-            .write_image(
-                image.as_raw(),
-                width,
-                height,
-                image::ExtendedColorType::Rgb8,
-            )
-            .unwrap();
-        out
+        encoded(
+            &RgbImage::from_pixel(width, height, image::Rgb([10, 20, 30])),
+            ImageFormat::Png,
+        )
+    }
+
+    fn jpeg_bytes(width: u32, height: u32) -> Vec<u8> {
+        let image = RgbImage::from_fn(width, height, |x, y| {
+            image::Rgb([(x * 7) as u8, (y * 5) as u8, 90])
+        });
+        encoded(&image, ImageFormat::Jpeg)
     }
 
     #[test]
@@ -156,22 +161,6 @@ mod tests {
             matches!(err, DecodeError::Corrupt { format: "PNG", .. }),
             "{err:?}"
         );
-    }
-
-    fn jpeg_bytes(width: u32, height: u32) -> Vec<u8> {
-        let image = RgbImage::from_fn(width, height, |x, y| {
-            image::Rgb([(x * 7) as u8, (y * 5) as u8, 90])
-        });
-        let mut out = Vec::new();
-        image::codecs::jpeg::JpegEncoder::new(&mut out)
-            .write_image(
-                image.as_raw(),
-                width,
-                height,
-                image::ExtendedColorType::Rgb8,
-            )
-            .unwrap();
-        out
     }
 
     #[test]

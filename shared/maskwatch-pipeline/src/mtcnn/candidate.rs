@@ -20,6 +20,18 @@ pub struct Candidate {
 }
 
 impl Candidate {
+    /// A window with a score and no regression yet.
+    pub fn new(x1: f32, y1: f32, x2: f32, y2: f32, score: f32) -> Candidate {
+        Candidate {
+            x1,
+            y1,
+            x2,
+            y2,
+            score,
+            regression: [0.0; 4],
+        }
+    }
+
     /// Area with the reference's inclusive `+1` convention, as NMS uses it.
     pub fn inclusive_area(&self) -> f32 {
         (self.x2 - self.x1 + 1.0) * (self.y2 - self.y1 + 1.0)
@@ -86,14 +98,7 @@ mod tests {
     use super::*;
 
     fn window(x1: f32, y1: f32, x2: f32, y2: f32) -> Candidate {
-        Candidate {
-            x1,
-            y1,
-            x2,
-            y2,
-            score: 0.9,
-            regression: [0.0; 4],
-        }
+        Candidate::new(x1, y1, x2, y2, 1.0)
     }
 
     #[test]

@@ -306,14 +306,7 @@ mod tests {
 
     #[test]
     fn landmarks_by_hand() {
-        let window = Candidate {
-            x1: 11.0,
-            y1: 21.0,
-            x2: 30.0,
-            y2: 60.0,
-            score: 1.0,
-            regression: [0.0; 4],
-        };
+        let window = Candidate::new(11.0, 21.0, 30.0, 60.0, 1.0);
         let raw = [0.0, 0.5, 1.0, 0.25, 0.75, 0.0, 0.5, 1.0, 0.25, 0.75];
         let l = landmarks_in_image(&window, &raw);
         // w = 20, h = 40; x = 20 * f + 10, y = 40 * f + 20.

@@ -40,14 +40,7 @@ mod tests {
     use super::*;
 
     fn window(x1: f32, y1: f32, x2: f32, y2: f32) -> Candidate {
-        Candidate {
-            x1,
-            y1,
-            x2,
-            y2,
-            score: 1.0,
-            regression: [0.0; 4],
-        }
+        Candidate::new(x1, y1, x2, y2, 1.0)
     }
 
     #[test]
