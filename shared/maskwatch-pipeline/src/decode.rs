@@ -7,7 +7,8 @@
 
 use std::io::Cursor;
 
-use image::{ImageFormat, ImageReader, Limits, RgbImage};
+use image::metadata::Orientation;
+use image::{DynamicImage, ImageDecoder, ImageFormat, ImageReader, Limits, RgbImage};
 
 /// Bounds on what an image may cost to decode.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,7 +98,12 @@ pub fn decode_rgb(bytes: &[u8], limits: DecodeLimits) -> Result<RgbImage, Decode
     // RGBA at 16 bits per channel is the largest buffer a decoder may ask for.
     decoder_limits.max_alloc = Some(limits.max_pixels.saturating_mul(8));
     reader.limits(decoder_limits);
-    let decoded = reader.decode().map_err(corrupt)?;
+    let mut decoder = reader.into_decoder().map_err(corrupt)?;
+    // Cameras store portrait shots sideways with an EXIF orientation tag;
+    // faces must be upright for the detector.
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
+    let mut decoded = DynamicImage::from_decoder(decoder).map_err(corrupt)?;
+    decoded.apply_orientation(orientation);
     Ok(decoded.into_rgb8())
 }
 
@@ -183,6 +189,86 @@ mod tests {
             matches!(err, DecodeError::Corrupt { format: "JPEG", .. }),
             "{err:?}"
         );
+    }
+
+    /// A PNG that declares `width` x `height` pixels but holds only a few
+    /// kilobytes of compressed zeros: the shape of a decompression bomb,
+    /// which must be refused from its header.
+    fn png_declaring(width: u32, height: u32) -> Vec<u8> {
+        let mut header = Vec::new();
+        header.extend_from_slice(&width.to_be_bytes());
+        header.extend_from_slice(&height.to_be_bytes());
+        header.extend_from_slice(&[8, 2, 0, 0, 0]); // 8-bit RGB, no interlace
+        // zlib stream of 4096 zero bytes.
+        let zeros = [
+            0x78, 0xda, 0xed, 0xc1, 0x01, 0x0d, 0x00, 0x00, 0x00, 0xc2, 0xa0, 0xf7, 0x4f, 0x6d,
+            0x0f, 0x07, 0x14, 0x00, 0x00, 0x00, 0xf0, 0x6e, 0x10, 0x00, 0x00, 0x01,
+        ];
+        let mut bytes = b"\x89PNG\r\n\x1a\n".to_vec();
+        for (kind, data) in [
+            (b"IHDR", &header[..]),
+            (b"IDAT", &zeros[..]),
+            (b"IEND", &[][..]),
+        ] {
+            bytes.extend_from_slice(&(data.len() as u32).to_be_bytes());
+            let mut chunk = kind.to_vec();
+            chunk.extend_from_slice(data);
+            bytes.extend_from_slice(&chunk);
+            bytes.extend_from_slice(&crc32(&chunk).to_be_bytes());
+        }
+        bytes
+    }
+
+    fn crc32(data: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &byte in data {
+            crc ^= u32::from(byte);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
+    }
+
+    #[test]
+    fn refuses_a_decompression_bomb_from_its_header() {
+        let bomb = png_declaring(100_000, 100_000);
+        assert!(bomb.len() < 100);
+        let err = decode_rgb(&bomb, DecodeLimits::default()).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                DecodeError::TooLarge {
+                    width: 100_000,
+                    height: 100_000,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn applies_the_exif_orientation() {
+        // A 4x2 JPEG tagged "rotate 90 degrees clockwise" must come out 2x4.
+        let jpeg = jpeg_bytes(4, 2);
+        let exif: &[u8] = &[
+            b'E', b'x', b'i', b'f', 0, 0, // APP1 identifier
+            b'M', b'M', 0, 42, 0, 0, 0, 8, // big-endian TIFF header, IFD at 8
+            0, 1, // one entry
+            0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0, // Orientation (SHORT) = 6
+            0, 0, 0, 0, // no next IFD
+        ];
+        let mut tagged = vec![0xFF, 0xD8, 0xFF, 0xE1];
+        tagged.extend_from_slice(&((exif.len() + 2) as u16).to_be_bytes());
+        tagged.extend_from_slice(exif);
+        tagged.extend_from_slice(&jpeg[2..]);
+        let image = decode_rgb(&tagged, DecodeLimits::default()).unwrap();
+        assert_eq!(image.dimensions(), (2, 4));
     }
 
     #[test]
