@@ -33,6 +33,17 @@ impl CropWindow {
         }
     }
 
+    /// The centred square of side `max(width, height)` over a whole image.
+    pub fn centred_square(width: u32, height: u32) -> CropWindow {
+        let side = width.max(height);
+        let offset = |len: u32| (len as i64 - side as i64).div_euclid(2);
+        CropWindow {
+            x0: offset(width),
+            y0: offset(height),
+            side,
+        }
+    }
+
     /// Copies the window out of `image`, repeating edge pixels outside it.
     pub fn extract(&self, image: &RgbImage) -> RgbImage {
         let (width, height) = image.dimensions();
@@ -71,6 +82,27 @@ mod tests {
                 x0: 72,
                 y0: 102,
                 side: 44
+            }
+        );
+    }
+
+    #[test]
+    fn centred_square_floors_like_training() {
+        // Python's (101 - 150) // 2 is -25: floor, not truncation.
+        assert_eq!(
+            CropWindow::centred_square(101, 150),
+            CropWindow {
+                x0: -25,
+                y0: 0,
+                side: 150
+            }
+        );
+        assert_eq!(
+            CropWindow::centred_square(80, 60),
+            CropWindow {
+                x0: 0,
+                y0: -10,
+                side: 80
             }
         );
     }

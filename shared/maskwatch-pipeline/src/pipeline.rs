@@ -144,7 +144,22 @@ impl Pipeline {
         image: &PreparedImage,
         bbox: &BoundingBox,
     ) -> Result<FaceCrop, PipelineError> {
-        let window = CropWindow::around(bbox);
+        self.cut(image, CropWindow::around(bbox))
+    }
+
+    /// Treats the whole photo as one face crop, for data sets of single-face
+    /// images: the centred square of the longer side, edge pixels repeated
+    /// to fill it, as training prepares such images.
+    pub fn whole_face(&mut self, image: &PreparedImage) -> Result<FaceCrop, PipelineError> {
+        let window = CropWindow::centred_square(image.stretched.width(), image.stretched.height());
+        self.cut(image, window)
+    }
+
+    fn cut(
+        &mut self,
+        image: &PreparedImage,
+        window: CropWindow,
+    ) -> Result<FaceCrop, PipelineError> {
         let side = self.models.manifest.preprocessing.face_size;
         let pixels = self.resizer.resize(
             &window.extract(&image.stretched),
@@ -154,20 +169,6 @@ impl Pipeline {
         Ok(FaceCrop {
             pixels,
             source_side: window.side,
-        })
-    }
-
-    /// Treats the whole photo as one face crop, for data sets of single-face
-    /// images. A photo that is not square is stretched to a square, as in training.
-    pub fn whole_face(&mut self, image: &PreparedImage) -> Result<FaceCrop, PipelineError> {
-        let side = self.models.manifest.preprocessing.face_size;
-        let pixels = self
-            .resizer
-            .resize(&image.stretched, (side, side), Filter::Bicubic)?;
-        let (width, height) = image.stretched.dimensions();
-        Ok(FaceCrop {
-            pixels,
-            source_side: width.max(height),
         })
     }
 
