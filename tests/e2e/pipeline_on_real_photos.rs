@@ -7,7 +7,7 @@ use maskwatch_eval::{ConfusionMatrix, DetectionTally, match_detections};
 use maskwatch_pipeline::decode::{DecodeLimits, decode_rgb};
 use maskwatch_pipeline::{Pipeline, PipelineConfig, PipelineError, PreparedImage};
 use maskwatch_tests::{
-    face_mask_detection, models_dir, pipeline, runtime, scratch_dir, val_images,
+    copy_tree, face_mask_detection, models_dir, pipeline, runtime, scratch_dir, val_images,
 };
 
 fn prepared(pipeline: &Pipeline, path: &std::path::Path) -> PreparedImage {
@@ -156,24 +156,13 @@ fn batching_faces_across_photos_gives_the_same_answers_as_one_photo_at_a_time() 
 #[test]
 fn a_tampered_model_file_is_refused_at_load() {
     let dir = scratch_dir("tampered");
-    for entry in fs::read_dir(models_dir()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_file() {
-            fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
-        }
-    }
-    fs::create_dir_all(dir.join("mtcnn")).unwrap();
-    for net in ["pnet", "rnet", "onet"] {
-        fs::copy(
-            models_dir().join(format!("mtcnn/{net}.onnx")),
-            dir.join(format!("mtcnn/{net}.onnx")),
-        )
-        .unwrap();
-    }
-    let mut bytes = fs::read(dir.join("mtcnn/rnet.onnx")).unwrap();
+    copy_tree(&models_dir(), &dir);
+    let models = maskwatch_pipeline::ModelSet::load(&dir).expect("the copy verifies");
+    let rnet = models.path(maskwatch_pipeline::ModelRole::Rnet);
+    let mut bytes = fs::read(&rnet).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;
-    fs::write(dir.join("mtcnn/rnet.onnx"), bytes).unwrap();
+    fs::write(&rnet, bytes).unwrap();
     let err = Pipeline::load(&runtime(), &dir, PipelineConfig::default())
         .err()
         .expect("load must fail");
