@@ -172,8 +172,14 @@ fn eval_voc_on_the_val_split_prints_the_documented_json() {
         assert!(detection.get(key).is_some(), "{key}");
     }
     let accuracy = report["classification"]["accuracy"].as_f64().unwrap();
-    assert!(accuracy >= 0.9, "val accuracy {accuracy}");
-    assert!(detection["recall"].as_f64().unwrap() >= 0.6);
+    // Floors a little under the shipped model set (94.8% and 82.3% / 86.8%),
+    // so that a regression in the pipeline or a worse model set fails here.
+    assert!(accuracy >= 0.93, "val accuracy {accuracy}");
+    assert!(detection["recall"].as_f64().unwrap() >= 0.8, "{detection}");
+    assert!(
+        detection["precision"].as_f64().unwrap() >= 0.84,
+        "{detection}"
+    );
     fs::remove_dir_all(dir).unwrap();
 }
 

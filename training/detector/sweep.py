@@ -1,0 +1,44 @@
+"""Sweep the O-Net threshold (and R-Net via reruns) on val with the Python cascade: one O-Net pass per photo."""
+import numpy as np
+import torch
+
+from .cascade import Cascade, match, nms, regress, truncated
+from .load_onnx_weights import load
+from .nets import NETS
+from .voc import CACHE, annotations, photo, split_ids
+
+
+def nets_from(tag=None):
+    out = []
+    for k in ("pnet", "rnet", "onet"):
+        n = load(k)
+        if tag is not None:
+            n = NETS[k]()
+            n.load_state_dict(torch.load(CACHE / f"{k}{tag}.pt"))
+        out.append(n.eval())
+    return out
+
+
+def sweep(cascade, o_thresholds, ids=None):
+    ids = ids or split_ids("val")
+    per = []
+    for name in ids:
+        img = photo(name)
+        gt, lab = annotations(name)
+        r = cascade.refine(img, cascade.propose(img))
+        b, _ = cascade.score(2, img, truncated(r)) if len(r) else (np.zeros((0, 9), np.float32), None)
+        per.append((gt, lab, b, img.shape))
+    res = {}
+    for t in o_thresholds:
+        hits, labs, fp, nd = [], [], 0, 0
+        for gt, lab, b, shape in per:
+            bb = regress(b[b[:, 4] >= t], True)
+            bb = bb[nms(bb, 0.7, "min")]
+            H, W = shape[:2]
+            det = np.stack([np.clip(bb[:, 0] - 1, 0, W), np.clip(bb[:, 1] - 1, 0, H), np.clip(bb[:, 2], 0, W),
+                            np.clip(bb[:, 3], 0, H), bb[:, 4]], 1) if len(bb) else np.zeros((0, 5))
+            h, f = match(gt, det)
+            hits.append(h); labs.append(lab); fp += f; nd += len(det)
+        h, l = np.concatenate(hits), np.concatenate(labs)
+        res[t] = (round(h.mean(), 3), round((nd - fp) / max(nd, 1), 3), [round(h[l == i].mean(), 3) for i in range(3)])
+    return res

@@ -1,0 +1,1 @@
+"""Training, evaluation and ONNX export for maskwatch's SR network and mask classifier."""
