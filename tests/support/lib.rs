@@ -33,31 +33,27 @@ pub fn datasets_dir() -> PathBuf {
 
 /// The `face-mask-detection` VOC folder, or `None` (with a message) when absent.
 pub fn face_mask_detection() -> Option<PathBuf> {
-    let dir = datasets_dir().join("face-mask-detection");
-    if dir.join("annotations").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "DATASET ABSENT: {} not found; this test checks nothing without it. \
-             Point MASKWATCH_DATASETS at a folder holding face-mask-detection/.",
-            dir.display()
-        );
-        None
-    }
+    dataset("face-mask-detection", "annotations")
 }
 
 /// The `mask-2class` folder, or `None` (with a message) when absent.
 pub fn mask_2class() -> Option<PathBuf> {
-    let dir = datasets_dir().join("mask-2class");
-    if dir.join("with_mask").is_dir() {
-        Some(dir)
-    } else {
-        eprintln!(
-            "DATASET ABSENT: {} not found; this test checks nothing without it.",
-            dir.display()
-        );
-        None
+    dataset("mask-2class", "with_mask")
+}
+
+/// The data set folder `name`, recognised by its subfolder `marker`, or
+/// `None` after saying plainly on standard error that the test checks nothing.
+fn dataset(name: &str, marker: &str) -> Option<PathBuf> {
+    let dir = datasets_dir().join(name);
+    if dir.join(marker).is_dir() {
+        return Some(dir);
     }
+    eprintln!(
+        "DATASET ABSENT: {} not found; this test checks nothing without it. \
+         Point MASKWATCH_DATASETS at a folder holding {name}/.",
+        dir.display()
+    );
+    None
 }
 
 /// The names of the validation photos, from the data set's `splits.csv`.
