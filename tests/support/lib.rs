@@ -6,6 +6,8 @@
 //! When the photos are absent a test says so plainly on standard error and
 //! returns, so that a checkout without the data still builds and tests.
 
+pub mod deployment;
+
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -94,16 +96,21 @@ pub fn pipeline(config: PipelineConfig) -> Pipeline {
 
 /// The `maskwatch` binary built next to this test binary.
 pub fn maskwatch_binary() -> PathBuf {
+    built_binary("maskwatch", "maskwatch-cli")
+}
+
+/// A binary of this workspace built next to this test binary.
+pub fn built_binary(name: &str, package: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test binary path");
-    // target/<profile>/deps/<test> -> target/<profile>/maskwatch
+    // target/<profile>/deps/<test> -> target/<profile>/<name>
     let binary = exe
         .parent()
         .and_then(Path::parent)
         .expect("target folder")
-        .join("maskwatch");
+        .join(name);
     assert!(
         binary.is_file(),
-        "{} is missing: build it first with `cargo build -p maskwatch-cli` (scripts/test does)",
+        "{} is missing: build it first with `cargo build -p {package}` (scripts/test does)",
         binary.display()
     );
     binary

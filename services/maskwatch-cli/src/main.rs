@@ -2,14 +2,13 @@
 
 mod annotate;
 mod commands;
-mod engine_options;
 mod image_files;
 mod label_font;
-mod logging;
 mod progress;
 mod summary;
 
 use clap::{Parser, Subcommand};
+use maskwatch_service::logging;
 
 /// Audit face-mask wearing in photos: for every face, no mask, mask worn
 /// incorrectly, or worn correctly.
@@ -32,15 +31,18 @@ enum Command {
     Eval(commands::eval::EvalArgs),
     /// Measure throughput: faces per second and images per second.
     Bench(commands::bench::BenchArgs),
+    /// Send work to a deployment: S3 prefixes, single objects, cameras.
+    Submit(commands::submit::SubmitArgs),
 }
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    logging::init(cli.log_format);
+    logging::init(cli.log_format, "warn");
     let outcome = match cli.command {
         Command::Audit(args) => commands::audit::run(args),
         Command::Eval(args) => commands::eval::run(args),
         Command::Bench(args) => commands::bench::run(args),
+        Command::Submit(args) => commands::submit::run(args),
     };
     match outcome {
         Ok(code) => code,

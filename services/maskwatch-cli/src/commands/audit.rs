@@ -11,10 +11,10 @@ use maskwatch_domain::FaceFinding;
 use serde::Serialize;
 
 use crate::annotate::annotate;
-use crate::engine_options::EngineOptions;
 use crate::image_files::{collect, read_photo};
 use crate::progress;
 use crate::summary::AuditSummary;
+use maskwatch_engine::EngineOptions;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {

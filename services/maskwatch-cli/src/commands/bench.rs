@@ -11,8 +11,8 @@ use std::time::{Duration, Instant};
 use maskwatch_pipeline::FaceCrop;
 use serde::Serialize;
 
-use crate::engine_options::EngineOptions;
 use crate::image_files::{collect, read_photo};
+use maskwatch_engine::EngineOptions;
 
 #[derive(Debug, clap::Args)]
 pub struct BenchArgs {

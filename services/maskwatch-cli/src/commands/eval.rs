@@ -10,9 +10,9 @@ use maskwatch_eval::report::{ClassificationReport, DetectionReport, EvalReport, 
 use maskwatch_eval::{ConfusionMatrix, DetectionTally, WidthBand, folders, match_detections, voc};
 use maskwatch_pipeline::{FaceCrop, Pipeline};
 
-use crate::engine_options::EngineOptions;
 use crate::image_files::read_photo;
 use crate::progress;
+use maskwatch_engine::EngineOptions;
 
 /// IoU at which a detection counts as finding a ground-truth face.
 const MATCH_IOU: f32 = 0.5;

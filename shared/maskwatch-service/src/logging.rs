@@ -8,10 +8,12 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the global subscriber; warnings and errors only unless
-/// `RUST_LOG` asks for more (`RUST_LOG=info` shows the provider in use).
-pub fn init(format: LogFormat) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("warn"));
+/// Installs the global subscriber. `default_filter` applies when `RUST_LOG`
+/// is unset: the command line keeps quiet (`warn`), services say what they
+/// do (`info`).
+pub fn init(format: LogFormat, default_filter: &str) {
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(default_filter));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

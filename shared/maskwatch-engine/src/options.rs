@@ -1,4 +1,4 @@
-//! Options shared by every command that runs the models.
+//! The options of every process that runs the models.
 
 use std::path::PathBuf;
 

@@ -1,0 +1,7 @@
+//! How a process that runs the models is told where they are and where to run
+//! them: one set of flags and environment variables for the command line and
+//! the worker service alike.
+
+mod options;
+
+pub use options::{Device, EngineOptions};
