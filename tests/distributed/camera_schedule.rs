@@ -6,6 +6,7 @@ use std::time::Duration;
 use maskwatch_queue::connect;
 use maskwatch_queue::lapin::options::QueueDeclareOptions;
 use maskwatch_tests::deployment::{Deployment, post_json};
+use maskwatch_tests::maskwatch_binary;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,13 +29,32 @@ async fn two_ingest_replicas_queue_each_snapshot_once() {
     )
     .await;
     assert_eq!(status, 400, "an invalid schedule is refused: {bad}");
-    let (status, camera) = post_json(
-        &second.url("/v1/cameras"),
-        &json!({"name": "gate", "site": "north", "bucket": deployment.bucket,
-                "key_template": "gate/%Y%m%d-%H%M%S.jpg", "schedule": "* * * * * *"}),
-    )
-    .await;
-    assert_eq!(status, 201, "{camera}");
+    // Registered the way people do it, with the command line.
+    let output = std::process::Command::new(maskwatch_binary())
+        .args(["submit", "--ingest-url", &second.url("")])
+        .args([
+            "camera",
+            "--name",
+            "gate",
+            "--site",
+            "north",
+            "--bucket",
+            &deployment.bucket,
+        ])
+        .args([
+            "--key-template",
+            "gate/%Y%m%d-%H%M%S.jpg",
+            "--schedule",
+            "* * * * * *",
+        ])
+        .output()
+        .expect("maskwatch submit camera");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let camera: serde_json::Value = serde_json::from_slice(&output.stdout).expect("camera JSON");
 
     tokio::time::sleep(Duration::from_secs(6)).await;
     first.terminate(Duration::from_secs(30));
