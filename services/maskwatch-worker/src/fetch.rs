@@ -5,9 +5,9 @@ use std::time::{Duration, Instant};
 use image::RgbImage;
 use maskwatch_objects::ObjectStore;
 use maskwatch_pipeline::decode::{DecodeLimits, decode_rgb};
+use maskwatch_pipeline::model_set::sha256_hex_of;
 use maskwatch_queue::ImageJob;
 use maskwatch_service::Backoff;
-use sha2::{Digest, Sha256};
 use tokio::sync::watch;
 
 /// A decoded photo and what the record keeps about its bytes.
@@ -61,8 +61,8 @@ impl Fetcher {
         let fetch_ms = started.elapsed().as_secs_f32() * 1000.0;
         let limits = self.decode_limits;
         let decoded = tokio::task::spawn_blocking(move || {
-            let digest = Sha256::digest(&bytes);
-            decode_rgb(&bytes, limits).map(|photo| (photo, hex(&digest)))
+            let content_sha256 = sha256_hex_of(&bytes);
+            decode_rgb(&bytes, limits).map(|photo| (photo, content_sha256))
         })
         .await;
         match decoded {
@@ -75,8 +75,4 @@ impl Fetcher {
             Err(panic) => FetchOutcome::Failed(format!("decoding crashed: {panic}")),
         }
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -169,10 +169,15 @@ pub fn sha256_hex(path: &Path) -> Result<String, PipelineError> {
             source,
         },
     })?;
-    Ok(Sha256::digest(&bytes)
+    Ok(sha256_hex_of(&bytes))
+}
+
+/// The sha256 of some bytes as lower-case hex.
+pub fn sha256_hex_of(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
-        .collect())
+        .collect()
 }
 
 fn verify_checksum(path: &Path, expected: &str) -> Result<(), PipelineError> {
