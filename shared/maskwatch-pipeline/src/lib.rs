@@ -9,6 +9,8 @@
 pub mod contrast;
 pub mod crop;
 pub mod decode;
+#[cfg(any(test, feature = "hostile-inputs"))]
+pub mod hostile_inputs;
 pub mod model_set;
 pub mod mtcnn;
 pub mod runtime;
