@@ -4,25 +4,14 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use maskwatch_objects::ObjectStoreOptions;
-use maskwatch_service::logging::LogFormat;
+use maskwatch_service::ServiceOptions;
 
 /// Accept audit requests and camera schedules, and queue one job per image.
 #[derive(Debug, clap::Parser)]
 #[command(name = "maskwatch-ingest", version, about)]
 pub struct IngestArgs {
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
-
-    #[arg(
-        long,
-        env = "MASKWATCH_AMQP_URL",
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
-    )]
-    pub amqp_url: String,
-
-    /// Prefix of the exchange and queue names.
-    #[arg(long, env = "MASKWATCH_QUEUE_PREFIX", default_value = "maskwatch")]
-    pub queue_prefix: String,
+    #[command(flatten)]
+    pub service: ServiceOptions,
 
     /// The HTTP API, with health, readiness and metrics.
     #[arg(long, env = "MASKWATCH_INGEST_LISTEN", default_value = "0.0.0.0:8080")]
@@ -40,9 +29,6 @@ pub struct IngestArgs {
     /// Images whose publication was not confirmed for this long are published again.
     #[arg(long, env = "MASKWATCH_REPUBLISH_AFTER_SECS", default_value_t = 30)]
     pub republish_after_secs: u64,
-
-    #[arg(long, value_enum, default_value_t = LogFormat::Json, env = "MASKWATCH_LOG_FORMAT")]
-    pub log_format: LogFormat,
 
     #[command(flatten)]
     pub objects: ObjectStoreOptions,

@@ -28,7 +28,7 @@ use crate::job_queue::JobQueue;
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = IngestArgs::parse();
-    logging::init(args.log_format, "info");
+    logging::init(args.service.log_format, "info");
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -39,15 +39,15 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: IngestArgs) -> anyhow::Result<()> {
-    let store = Store::connect_lazy(&args.database_url, 8).context("DATABASE_URL")?;
+    let store = Store::connect_lazy(&args.service.database_url, 8).context("DATABASE_URL")?;
     let mut backoff = Backoff::for_connections();
     while let Err(error) = store.migrate().await {
         tracing::warn!(%error, "database not ready; retrying");
         tokio::time::sleep(backoff.next_delay()).await;
     }
     let queue = Arc::new(JobQueue::new(
-        args.amqp_url.clone(),
-        QueueNames::with_prefix(&args.queue_prefix),
+        args.service.amqp_url.clone(),
+        QueueNames::with_prefix(&args.service.queue_prefix),
     ));
     if let Err(error) = queue.ensure_connected().await {
         // Not fatal: requests are recorded and published once the broker is back.

@@ -5,26 +5,15 @@ use std::time::Duration;
 
 use maskwatch_engine::EngineOptions;
 use maskwatch_objects::ObjectStoreOptions;
-use maskwatch_service::logging::LogFormat;
+use maskwatch_service::ServiceOptions;
 
 /// Consume image jobs from RabbitMQ, audit the images, write the results to
 /// PostgreSQL.
 #[derive(Debug, clap::Parser)]
 #[command(name = "maskwatch-worker", version, about)]
 pub struct WorkerArgs {
-    #[arg(long, env = "DATABASE_URL")]
-    pub database_url: String,
-
-    #[arg(
-        long,
-        env = "MASKWATCH_AMQP_URL",
-        default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
-    )]
-    pub amqp_url: String,
-
-    /// Prefix of the exchange and queue names.
-    #[arg(long, env = "MASKWATCH_QUEUE_PREFIX", default_value = "maskwatch")]
-    pub queue_prefix: String,
+    #[command(flatten)]
+    pub service: ServiceOptions,
 
     /// Health, readiness and metrics endpoints.
     #[arg(long, env = "MASKWATCH_WORKER_LISTEN", default_value = "0.0.0.0:9190")]
@@ -56,9 +45,6 @@ pub struct WorkerArgs {
     /// the queue (which counts towards its delivery limit).
     #[arg(long, env = "MASKWATCH_FETCH_RETRY_SECS", default_value_t = 60)]
     pub fetch_retry_secs: u64,
-
-    #[arg(long, value_enum, default_value_t = LogFormat::Json, env = "MASKWATCH_LOG_FORMAT")]
-    pub log_format: LogFormat,
 
     #[command(flatten)]
     pub engine: EngineOptions,

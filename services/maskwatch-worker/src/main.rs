@@ -35,7 +35,7 @@ use crate::readiness::WorkerReadiness;
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = WorkerArgs::parse();
-    logging::init(args.log_format, "info");
+    logging::init(args.service.log_format, "info");
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -53,7 +53,7 @@ async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     });
 
     let metrics = Arc::new(WorkerMetrics::new());
-    let store = Store::connect_lazy(&args.database_url, 4).context("DATABASE_URL")?;
+    let store = Store::connect_lazy(&args.service.database_url, 4).context("DATABASE_URL")?;
     let readiness = WorkerReadiness {
         models_loaded: Arc::new(AtomicBool::new(false)),
         broker_connected: Arc::new(AtomicBool::new(false)),
@@ -85,7 +85,7 @@ async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     }
     readiness.models_loaded.store(true, Ordering::Release);
 
-    let names = QueueNames::with_prefix(&args.queue_prefix);
+    let names = QueueNames::with_prefix(&args.service.queue_prefix);
     let processor = Arc::new(BatchProcessor {
         store: store.clone(),
         fetcher: Fetcher {
@@ -106,7 +106,7 @@ async fn run(args: WorkerArgs) -> anyhow::Result<()> {
         metrics,
     });
     let settings = ConsumerSettings {
-        amqp_url: args.amqp_url.clone(),
+        amqp_url: args.service.amqp_url.clone(),
         names,
         prefetch: args.prefetch,
         batch_images: args.batch_images,

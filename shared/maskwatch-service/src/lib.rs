@@ -4,7 +4,9 @@
 pub mod backoff;
 pub mod logging;
 pub mod ops;
+pub mod options;
 pub mod shutdown;
 
 pub use backoff::Backoff;
 pub use ops::{Readiness, ops_router, serve_ops};
+pub use options::ServiceOptions;
