@@ -3,8 +3,6 @@
 //! An image is marked queued only after the broker confirmed its job; what
 //! could not be published stays unqueued and the republisher tries again.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use anyhow::Context;
 use maskwatch_queue::{ImageJob, Publisher, QueueNames, connect, declare_topology};
 use maskwatch_store::{ImageRef, Store};
@@ -17,7 +15,6 @@ pub struct JobQueue {
     amqp_url: String,
     names: QueueNames,
     publisher: Mutex<Option<Publisher>>,
-    connected: AtomicBool,
 }
 
 impl JobQueue {
@@ -26,12 +23,7 @@ impl JobQueue {
             amqp_url,
             names,
             publisher: Mutex::new(None),
-            connected: AtomicBool::new(false),
         }
-    }
-
-    pub fn is_connected(&self) -> bool {
-        self.connected.load(Ordering::Acquire)
     }
 
     /// Publishes the images' jobs and marks them queued.
@@ -55,8 +47,9 @@ impl JobQueue {
         Ok(())
     }
 
-    /// Connects (or reconnects) and declares the topology; done at start so
-    /// that the queues exist before the first request.
+    /// Connects (or reconnects) and declares the topology, unless the channel
+    /// is open: at start, so that the queues exist before the first request,
+    /// and for readiness checks.
     pub async fn ensure_connected(&self) -> anyhow::Result<()> {
         let mut slot = self.publisher.lock().await;
         self.publisher_in(&mut slot).await.map(|_| ())
@@ -68,7 +61,6 @@ impl JobQueue {
         if let Err(error) = publisher.publish_all(jobs).await {
             // Drop the channel so the next call reconnects.
             *slot = None;
-            self.connected.store(false, Ordering::Release);
             return Err(error).context("publishing jobs");
         }
         Ok(())
@@ -91,7 +83,6 @@ impl JobQueue {
                 .context("declaring the queues")?;
             *slot = Some(Publisher::new(channel, self.names.clone()));
         }
-        self.connected.store(true, Ordering::Release);
         Ok(slot.as_ref().expect("set above"))
     }
 }

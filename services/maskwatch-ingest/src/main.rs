@@ -97,13 +97,10 @@ impl Readiness for IngestReadiness {
                 .ping()
                 .await
                 .map_err(|e| format!("PostgreSQL unreachable: {e}"))?;
-            if !self.queue.is_connected() {
-                self.queue
-                    .ensure_connected()
-                    .await
-                    .map_err(|e| format!("RabbitMQ unreachable: {e:#}"))?;
-            }
-            Ok(())
+            self.queue
+                .ensure_connected()
+                .await
+                .map_err(|e| format!("RabbitMQ unreachable: {e:#}"))
         })
     }
 }
