@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use maskwatch_pipeline::PipelineConfig;
 use maskwatch_pipeline::decode::{DecodeLimits, decode_rgb};
-use maskwatch_tests::deployment::{Deployment, post_json, upload, wait_for};
+use maskwatch_tests::deployment::{Deployment, id_in, post_json, upload, wait_for_audit};
 use maskwatch_tests::{face_mask_detection, pipeline};
 use serde_json::json;
 
@@ -70,13 +70,9 @@ async fn main() {
     )
     .await;
     assert_eq!(status, 202, "{accepted}");
-    let audit_id: uuid::Uuid = accepted["audit_id"].as_str().unwrap().parse().unwrap();
+    let audit_id = id_in(&accepted, "audit_id");
     let store = deployment.store();
-    let progress = wait_for("the audit", Duration::from_secs(3600), async || {
-        let progress = store.audit_progress(audit_id).await.ok()??;
-        progress.is_finished().then_some(progress)
-    })
-    .await;
+    let progress = wait_for_audit(&store, audit_id, Duration::from_secs(3600)).await;
     let distributed_seconds = started.elapsed().as_secs_f64();
     assert_eq!(progress.done as usize, files.len());
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use maskwatch_pipeline::PipelineConfig;
 use maskwatch_pipeline::decode::{DecodeLimits, decode_rgb};
-use maskwatch_tests::deployment::{Deployment, post_json, upload, wait_for};
+use maskwatch_tests::deployment::{Deployment, id_in, post_json, upload, wait_for, wait_for_audit};
 use maskwatch_tests::{face_mask_detection, pipeline};
 use serde_json::json;
 
@@ -45,7 +45,7 @@ async fn audit_of_a_prefix_survives_a_killed_worker_and_counts_each_image_once()
     )
     .await;
     assert_eq!(status, 202, "{accepted}");
-    let audit_id: uuid::Uuid = accepted["audit_id"].as_str().unwrap().parse().unwrap();
+    let audit_id = id_in(&accepted, "audit_id");
     // Submitting the same prefix again resumes the same audit: no new images.
     let (status, again) = post_json(
         &ingest.url("/v1/audits"),
@@ -69,15 +69,7 @@ async fn audit_of_a_prefix_survives_a_killed_worker_and_counts_each_image_once()
     doomed.kill();
     assert!(survivor.is_running());
 
-    let progress = wait_for(
-        "the audit to finish",
-        Duration::from_secs(900),
-        async || {
-            let progress = store.audit_progress(audit_id).await.ok()??;
-            progress.is_finished().then_some(progress)
-        },
-    )
-    .await;
+    let progress = wait_for_audit(&store, audit_id, Duration::from_secs(900)).await;
     assert_eq!(progress.images, PHOTOS as i64, "one image per object");
     assert_eq!(
         progress.done, PHOTOS as i64,

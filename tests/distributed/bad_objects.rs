@@ -4,56 +4,18 @@
 
 use std::time::Duration;
 
+use maskwatch_pipeline::hostile_inputs::png_declaring;
 use maskwatch_queue::lapin::options::BasicPublishOptions;
 use maskwatch_queue::lapin::{BasicProperties, Channel};
 use maskwatch_queue::{ImageJob, QueueNames, connect, declare_topology};
-use maskwatch_tests::deployment::{Deployment, post_json, wait_for};
+use maskwatch_tests::deployment::{
+    Deployment, id_in, post_json, wait_for, wait_for_audit, wait_for_failure,
+};
 use maskwatch_tests::face_mask_detection;
 use serde_json::json;
 
 /// The worker under test refuses objects over this size.
 const MAX_OBJECT_BYTES: usize = 2 * 1024 * 1024;
-
-fn png_declaring(width: u32, height: u32) -> Vec<u8> {
-    // A valid PNG announcing a huge image with one byte of pixel data:
-    // tiny on disk, gigabytes if decoded.
-    let mut header = Vec::new();
-    header.extend_from_slice(&width.to_be_bytes());
-    header.extend_from_slice(&height.to_be_bytes());
-    header.extend_from_slice(&[8, 2, 0, 0, 0]);
-    // A zlib stream holding one stored byte, with its Adler-32.
-    let pixels = [
-        0x78, 0x01, 0x01, 0x01, 0x00, 0xfe, 0xff, 0x00, 0x00, 0x01, 0x00, 0x01,
-    ];
-    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
-    for (kind, data) in [
-        (b"IHDR", &header[..]),
-        (b"IDAT", &pixels[..]),
-        (b"IEND", &[][..]),
-    ] {
-        png.extend_from_slice(&(data.len() as u32).to_be_bytes());
-        let mut chunk = kind.to_vec();
-        chunk.extend_from_slice(data);
-        png.extend_from_slice(&chunk);
-        png.extend_from_slice(&crc32(&chunk).to_be_bytes());
-    }
-    png
-}
-
-fn crc32(bytes: &[u8]) -> u32 {
-    let mut crc = 0xffff_ffffu32;
-    for &byte in bytes {
-        crc ^= u32::from(byte);
-        for _ in 0..8 {
-            crc = if crc & 1 == 1 {
-                (crc >> 1) ^ 0xedb8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
-}
 
 async fn publish_raw(channel: &Channel, names: &QueueNames, body: &[u8]) {
     channel
@@ -189,16 +151,8 @@ async fn bad_objects_and_messages_are_recorded_and_the_worker_keeps_going() {
     publish_raw(&channel, &names, &stranger.to_bytes()).await;
 
     let store = deployment.store();
-    let audit_id: uuid::Uuid = accepted["audit_id"].as_str().unwrap().parse().unwrap();
-    let progress = wait_for(
-        "the audit to finish",
-        Duration::from_secs(300),
-        async || {
-            let progress = store.audit_progress(audit_id).await.ok()??;
-            progress.is_finished().then_some(progress)
-        },
-    )
-    .await;
+    let audit_id = id_in(&accepted, "audit_id");
+    let progress = wait_for_audit(&store, audit_id, Duration::from_secs(300)).await;
     assert_eq!(progress.images, bad.len() as i64 + 2);
     assert_eq!(
         progress.done, 2,
@@ -222,23 +176,11 @@ async fn bad_objects_and_messages_are_recorded_and_the_worker_keeps_going() {
         );
     }
 
-    let missing_id: uuid::Uuid = missing["image_id"].as_str().unwrap().parse().unwrap();
-    let reason = wait_for(
-        "the missing object's failure",
-        Duration::from_secs(60),
-        async || {
-            let row: (String, Option<String>) = maskwatch_store::sqlx::query_as(
-                "SELECT status, failure_reason FROM images WHERE id = $1",
-            )
-            .bind(missing_id)
-            .fetch_one(store.pool())
-            .await
-            .ok()?;
-            (row.0 == "failed").then_some(row.1)
-        },
-    )
-    .await;
-    assert!(reason.unwrap().contains("no object"), "missing key reason");
+    for (accepted, expected) in [(&missing, "no object"), (&traversal, "S3 refused")] {
+        let reason =
+            wait_for_failure(&store, id_in(accepted, "image_id"), Duration::from_secs(60)).await;
+        assert!(reason.contains(expected), "{reason:?} lacks {expected:?}");
+    }
 
     let rejected: Vec<String> = wait_for(
         "three rejected messages",

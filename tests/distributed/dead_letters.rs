@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use maskwatch_tests::deployment::{Deployment, post_json, wait_for};
+use maskwatch_tests::deployment::{Deployment, id_in, post_json, wait_for};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,7 +28,7 @@ async fn a_job_that_keeps_failing_is_dead_lettered_with_its_reason() {
     )
     .await;
     assert_eq!(status, 202, "{accepted}");
-    let image_id: uuid::Uuid = accepted["image_id"].as_str().unwrap().parse().unwrap();
+    let image_id = id_in(&accepted, "image_id");
 
     let store = deployment.store();
     let (reason, attempts) = wait_for(

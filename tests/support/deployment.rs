@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use maskwatch_objects::{ObjectStore, ObjectStoreOptions};
 use maskwatch_queue::QueueNames;
-use maskwatch_store::Store;
+use maskwatch_store::{AuditProgress, Store};
 use uuid::Uuid;
 
 use crate::{built_binary, models_dir, repo_root};
@@ -344,4 +344,36 @@ pub async fn wait_for<T>(what: &str, timeout: Duration, check: impl AsyncFn() ->
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+}
+
+/// Waits until every image of an audit has ended; returns its progress.
+pub async fn wait_for_audit(store: &Store, audit_id: Uuid, timeout: Duration) -> AuditProgress {
+    wait_for("the audit to finish", timeout, async || {
+        let progress = store.audit_progress(audit_id).await.ok()??;
+        progress.is_finished().then_some(progress)
+    })
+    .await
+}
+
+/// Waits until an image has failed; returns the recorded reason.
+pub async fn wait_for_failure(store: &Store, image_id: Uuid, timeout: Duration) -> String {
+    wait_for("the image to fail", timeout, async || {
+        let (status, reason): (String, Option<String>) = maskwatch_store::sqlx::query_as(
+            "SELECT status, failure_reason FROM images WHERE id = $1",
+        )
+        .bind(image_id)
+        .fetch_one(store.pool())
+        .await
+        .ok()?;
+        (status == "failed").then(|| reason.unwrap_or_default())
+    })
+    .await
+}
+
+/// The id in field `name` of a JSON answer.
+pub fn id_in(answer: &serde_json::Value, name: &str) -> Uuid {
+    answer[name]
+        .as_str()
+        .and_then(|id| id.parse().ok())
+        .unwrap_or_else(|| panic!("no {name} in {answer}"))
 }
