@@ -32,6 +32,7 @@ async fn two_ingest_replicas_queue_each_snapshot_once() {
     // Registered the way people do it, with the command line.
     let output = std::process::Command::new(maskwatch_binary())
         .args(["submit", "--ingest-url", &second.url("")])
+        .env("MASKWATCH_TOKEN", maskwatch_tests::deployment::SUBMIT_TOKEN)
         .args([
             "camera",
             "--name",

@@ -18,6 +18,11 @@ use crate::{built_binary, models_dir, repo_root};
 const ADMIN_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
+/// The API tokens every test deployment accepts, one per scope combination.
+pub const READ_TOKEN: &str = "test-reader-0123456789abcdef";
+pub const SUBMIT_TOKEN: &str = "test-submitter-0123456789abcdef";
+pub const ADMIN_TOKEN: &str = "test-admin-0123456789abcdef";
+
 pub struct Deployment {
     pub name: String,
     pub database_url: String,
@@ -107,6 +112,10 @@ impl Deployment {
             .env("AWS_ACCESS_KEY_ID", &self.s3_credentials.0)
             .env("AWS_SECRET_ACCESS_KEY", &self.s3_credentials.1)
             .env("MASKWATCH_MODELS", models_dir())
+            .env(
+                "MASKWATCH_API_TOKENS",
+                format!("read={READ_TOKEN} submit={SUBMIT_TOKEN} read,submit={ADMIN_TOKEN}"),
+            )
             .env("MASKWATCH_LOG_FORMAT", "text")
             .env("RUST_LOG", "info,aws=warn,lapin=warn,sqlx=warn")
             .stdin(Stdio::null());
@@ -118,6 +127,15 @@ impl Deployment {
         let port = free_port();
         let mut command = self.command("maskwatch-ingest", "maskwatch-ingest");
         command.env("MASKWATCH_INGEST_LISTEN", format!("127.0.0.1:{port}"));
+        command.envs(extra_env.iter().copied());
+        Service::spawn(label, command, port, &self.name)
+    }
+
+    /// Starts the reporting service on a free port.
+    pub fn start_reporting(&self, label: &str, extra_env: &[(&str, &str)]) -> Service {
+        let port = free_port();
+        let mut command = self.command("maskwatch-reporting", "maskwatch-reporting");
+        command.env("MASKWATCH_REPORTING_LISTEN", format!("127.0.0.1:{port}"));
         command.envs(extra_env.iter().copied());
         Service::spawn(label, command, port, &self.name)
     }
@@ -273,8 +291,13 @@ impl Service {
         }
     }
 
+    /// Everything the service has logged so far.
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
     pub fn tail_of_log(&self) -> String {
-        let text = std::fs::read_to_string(&self.log).unwrap_or_default();
+        let text = self.log_text();
         let start = text.len().saturating_sub(4000);
         text[text
             .char_indices()
@@ -315,10 +338,12 @@ pub async fn upload(
         .await
 }
 
-/// POSTs JSON and returns the status and the JSON answer.
+/// POSTs JSON with a token of every scope and returns the status and the
+/// JSON answer.
 pub async fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
     let response = reqwest::Client::new()
         .post(url)
+        .bearer_auth(ADMIN_TOKEN)
         .json(body)
         .send()
         .await
@@ -328,6 +353,27 @@ pub async fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json:
         status,
         response.json().await.unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// GETs with a token (or none) and returns the status and the body.
+pub async fn get_with(url: &str, token: Option<&str>) -> (u16, String) {
+    let mut request = reqwest::Client::new().get(url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
+}
+
+/// GETs JSON with the read token; panics unless the answer is 200.
+pub async fn get_json(url: &str) -> serde_json::Value {
+    let (status, body) = get_with(url, Some(READ_TOKEN)).await;
+    assert_eq!(status, 200, "GET {url}: {body}");
+    serde_json::from_str(&body).unwrap_or_else(|e| panic!("GET {url}: {e}: {body}"))
 }
 
 /// Polls `check` every half second until it returns `Some`, or panics with

@@ -4,10 +4,10 @@ use std::sync::Arc;
 
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use axum::{Json, Router};
-use maskwatch_objects::{ObjectError, ObjectStore};
+use axum::{Json, Router, middleware};
+use maskwatch_objects::ObjectStore;
+use maskwatch_service::{ApiError, RequireScope, Scope, Tokens, require_scope};
 use maskwatch_store::{AuditProgress, NewCamera, Store};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -25,12 +25,28 @@ pub struct AppState {
     pub queue: Arc<JobQueue>,
 }
 
-pub fn router(state: Arc<AppState>) -> Router {
-    Router::new()
+/// Submitting needs a token with the `submit` scope, reading one with `read`.
+pub fn router(state: Arc<AppState>, tokens: Arc<Tokens>) -> Router {
+    let scope = |scope| {
+        middleware::from_fn_with_state(
+            RequireScope {
+                tokens: Arc::clone(&tokens),
+                scope,
+            },
+            require_scope,
+        )
+    };
+    let submit = Router::new()
         .route("/v1/images", post(submit_image))
         .route("/v1/audits", post(submit_audit))
+        .route("/v1/cameras", post(register_camera))
+        .route_layer(scope(Scope::Submit));
+    let read = Router::new()
         .route("/v1/audits/{id}", get(audit_progress))
-        .route("/v1/cameras", post(register_camera).get(list_cameras))
+        .route("/v1/cameras", get(list_cameras))
+        .route_layer(scope(Scope::Read));
+    submit
+        .merge(read)
         .layer(DefaultBodyLimit::max(MAX_REQUEST_BYTES))
         .with_state(state)
 }
@@ -125,7 +141,7 @@ async fn audit_progress(
         .audit_progress(id)
         .await?
         .map(Json)
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, format!("no audit {id}")))
+        .ok_or_else(|| ApiError::not_found(format!("no audit {id}")))
 }
 
 async fn register_camera(
@@ -142,62 +158,4 @@ async fn list_cameras(
     State(state): State<Arc<AppState>>,
 ) -> Result<Json<Vec<maskwatch_store::Camera>>, ApiError> {
     Ok(Json(state.store.enabled_cameras().await?))
-}
-
-/// An error answered as `{"error": "..."}` with a status that says whose fault it is.
-#[derive(Debug)]
-pub struct ApiError {
-    status: StatusCode,
-    message: String,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-        }
-    }
-
-    fn bad_request(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, message)
-    }
-}
-
-impl From<ObjectError> for ApiError {
-    fn from(error: ObjectError) -> Self {
-        let status = match error {
-            ObjectError::BucketNotAllowed(_) => StatusCode::FORBIDDEN,
-            ObjectError::NotFound { .. } => StatusCode::NOT_FOUND,
-            ObjectError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
-            ObjectError::TooLarge { .. } | ObjectError::Refused(_) => StatusCode::BAD_REQUEST,
-        };
-        Self::new(status, error.to_string())
-    }
-}
-
-impl From<maskwatch_store::sqlx::Error> for ApiError {
-    fn from(error: maskwatch_store::sqlx::Error) -> Self {
-        tracing::error!(%error, "database error");
-        Self::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the database is unavailable; try again",
-        )
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        #[derive(Serialize)]
-        struct Body {
-            error: String,
-        }
-        (
-            self.status,
-            Json(Body {
-                error: self.message,
-            }),
-        )
-            .into_response()
-    }
 }

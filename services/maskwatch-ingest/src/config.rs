@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use maskwatch_objects::ObjectStoreOptions;
-use maskwatch_service::ServiceOptions;
+use maskwatch_service::{AuthOptions, ServiceOptions};
 
 /// Accept audit requests and camera schedules, and queue one job per image.
 #[derive(Debug, clap::Parser)]
@@ -12,6 +12,9 @@ use maskwatch_service::ServiceOptions;
 pub struct IngestArgs {
     #[command(flatten)]
     pub service: ServiceOptions,
+
+    #[command(flatten)]
+    pub auth: AuthOptions,
 
     /// The HTTP API, with health, readiness and metrics.
     #[arg(long, env = "MASKWATCH_INGEST_LISTEN", default_value = "0.0.0.0:8080")]

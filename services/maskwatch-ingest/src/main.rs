@@ -39,6 +39,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: IngestArgs) -> anyhow::Result<()> {
+    let tokens = args.auth.load()?;
     let store = Store::connect_lazy(&args.service.database_url, 8).context("DATABASE_URL")?;
     let mut backoff = Backoff::for_connections();
     while let Err(error) = store.migrate().await {
@@ -70,7 +71,8 @@ async fn run(args: IngestArgs) -> anyhow::Result<()> {
     ));
 
     let metrics = prometheus::Registry::new_custom(Some("maskwatch_ingest".into()), None)?;
-    let app = api::router(state).merge(ops_router(IngestReadiness { store, queue }, metrics));
+    let app =
+        api::router(state, tokens).merge(ops_router(IngestReadiness { store, queue }, metrics));
     let listener = tokio::net::TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;

@@ -12,10 +12,11 @@ mod images;
 mod model_sets;
 mod results;
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::PgPool;
-use sqlx::postgres::PgPoolOptions;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 
 pub use audits::{Audit, AuditKind, AuditProgress};
 pub use cameras::{Camera, NewCamera};
@@ -40,6 +41,20 @@ impl Store {
             .max_connections(max_connections)
             .acquire_timeout(Duration::from_secs(5))
             .connect_lazy(url)?;
+        Ok(Self { pool })
+    }
+
+    /// Like [`Store::connect_lazy`], for connections that run reports: each
+    /// query is planned for its actual parameters. A cached generic plan
+    /// cannot see, for example, that a camera filter selects one camera in
+    /// five hundred, and picks a scan of every camera's rows instead.
+    pub fn connect_lazy_for_reports(url: &str, max_connections: u32) -> Result<Self, sqlx::Error> {
+        let options =
+            PgConnectOptions::from_str(url)?.options([("plan_cache_mode", "force_custom_plan")]);
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(5))
+            .connect_lazy_with(options);
         Ok(Self { pool })
     }
 

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use reqwest::blocking::{Client, Response};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
 use serde_json::{Value, json};
 
 use crate::progress;
@@ -18,6 +19,10 @@ pub struct SubmitArgs {
         default_value = "http://127.0.0.1:8080"
     )]
     pub ingest_url: String,
+
+    /// A bearer token with the `submit` scope (and `read`, for `--wait`).
+    #[arg(long, env = "MASKWATCH_TOKEN", hide_env_values = true)]
+    pub token: Option<ApiToken>,
 
     #[command(subcommand)]
     pub what: Submission,
@@ -63,8 +68,36 @@ pub enum Submission {
     },
 }
 
+/// A token that is sent but never printed.
+#[derive(Clone)]
+pub struct ApiToken(String);
+
+impl std::str::FromStr for ApiToken {
+    type Err = std::convert::Infallible;
+
+    fn from_str(token: &str) -> Result<Self, Self::Err> {
+        Ok(Self(token.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for ApiToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ApiToken(<redacted>)")
+    }
+}
+
 pub fn run(args: SubmitArgs) -> anyhow::Result<ExitCode> {
-    let client = Client::builder().timeout(Duration::from_secs(30)).build()?;
+    let mut headers = HeaderMap::new();
+    if let Some(ApiToken(token)) = &args.token {
+        let mut value = HeaderValue::from_str(&format!("Bearer {token}"))
+            .context("the token has characters a header cannot carry")?;
+        value.set_sensitive(true);
+        headers.insert(AUTHORIZATION, value);
+    }
+    let client = Client::builder()
+        .timeout(Duration::from_secs(30))
+        .default_headers(headers)
+        .build()?;
     let base = args.ingest_url.trim_end_matches('/');
     match args.what {
         Submission::Audit {
