@@ -9,7 +9,8 @@ use axum::{Json, Router, middleware};
 use maskwatch_objects::ObjectStore;
 use maskwatch_service::{ApiError, RequireScope, Scope, Tokens, require_scope};
 use maskwatch_store::{AuditProgress, NewCamera, Store};
-use serde::{Deserialize, Serialize};
+use maskwatch_wire::{AuditRequest, ImageRequest};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::camera_schedule::validate_camera;
@@ -51,14 +52,6 @@ pub fn router(state: Arc<AppState>, tokens: Arc<Tokens>) -> Router {
         .with_state(state)
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ImageRequest {
-    bucket: String,
-    key: String,
-    name: Option<String>,
-}
-
 #[derive(Debug, Serialize)]
 struct ImageAccepted {
     audit_id: Uuid,
@@ -93,15 +86,6 @@ async fn submit_image(
             image_id: image.id,
         }),
     ))
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct AuditRequest {
-    bucket: String,
-    #[serde(default)]
-    prefix: String,
-    name: Option<String>,
 }
 
 #[derive(Debug, Serialize)]

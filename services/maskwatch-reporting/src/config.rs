@@ -10,7 +10,8 @@ use maskwatch_service::logging::LogFormat;
 #[derive(Debug, clap::Parser)]
 #[command(name = "maskwatch-reporting", version, about)]
 pub struct ReportingArgs {
-    #[arg(long, env = "DATABASE_URL")]
+    /// PostgreSQL URL; it may hold a password, so help never shows its value.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
 
     /// The HTTP API and dashboard, with health, readiness and metrics.

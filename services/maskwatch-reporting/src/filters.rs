@@ -5,9 +5,8 @@
 use chrono::{DateTime, Utc};
 use maskwatch_service::ApiError;
 use maskwatch_store::sqlx::{self, PgPool, Postgres, QueryBuilder};
+use maskwatch_wire::{FilterParams, QueryParams};
 use uuid::Uuid;
-
-use crate::params::Params;
 
 #[derive(Debug, Clone)]
 pub struct Filters {
@@ -34,10 +33,10 @@ pub struct FilterColumns {
 }
 
 impl Filters {
-    pub async fn from_params(params: &mut Params, pool: &PgPool) -> Result<Self, ApiError> {
-        let cameras: Vec<String> = params.list("camera")?;
-        let sites: Vec<String> = params.list("site")?;
-        let camera_ids = if cameras.is_empty() && sites.is_empty() {
+    /// Reads the filters from the query and looks up the cameras they name.
+    pub async fn from_params(params: &mut QueryParams, pool: &PgPool) -> Result<Self, ApiError> {
+        let given = FilterParams::take(params)?;
+        let camera_ids = if given.cameras.is_empty() && given.sites.is_empty() {
             None
         } else {
             Some(
@@ -46,36 +45,20 @@ impl Filters {
                      WHERE (cardinality($1::text[]) = 0 OR name = ANY($1))
                        AND (cardinality($2::text[]) = 0 OR site = ANY($2))",
                 )
-                .bind(&cameras)
-                .bind(&sites)
+                .bind(&given.cameras)
+                .bind(&given.sites)
                 .fetch_all(pool)
                 .await?,
             )
         };
-        let filters = Self {
-            from: params.one("from")?,
-            to: params.one("to")?,
+        Ok(Self {
+            from: given.from,
+            to: given.to,
             camera_ids,
-            audits: params.list("audit")?,
-            min_confidence: params.one("min_confidence")?,
-            time_zone: params.one("tz")?.unwrap_or_else(|| "UTC".to_owned()),
-        };
-        if let (Some(from), Some(to)) = (filters.from, filters.to)
-            && from >= to
-        {
-            return Err(ApiError::bad_request("from must be before to"));
-        }
-        if let Some(confidence) = filters.min_confidence
-            && !(0.0..=1.0).contains(&confidence)
-        {
-            return Err(ApiError::bad_request(
-                "min_confidence must be between 0 and 1",
-            ));
-        }
-        if filters.time_zone.len() > 64 {
-            return Err(ApiError::bad_request("tz: not a time zone name"));
-        }
-        Ok(filters)
+            audits: given.audits,
+            min_confidence: given.min_confidence,
+            time_zone: given.time_zone,
+        })
     }
 
     /// Appends ` AND ...` for every filter but the confidence, which only

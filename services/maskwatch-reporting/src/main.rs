@@ -5,7 +5,6 @@ mod api;
 mod config;
 mod csv;
 mod filters;
-mod params;
 mod progress;
 mod stats;
 mod thumbnail;

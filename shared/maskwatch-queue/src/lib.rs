@@ -7,12 +7,11 @@
 //! by the broker to a dead-letter queue, where the worker records it as failed.
 
 mod error;
-mod job;
 mod publisher;
 mod topology;
 
 pub use error::QueueError;
-pub use job::{ImageJob, MAX_MESSAGE_BYTES};
 pub use lapin;
+pub use maskwatch_wire::{ImageJob, MAX_MESSAGE_BYTES, MessageError};
 pub use publisher::Publisher;
 pub use topology::{DELIVERY_LIMIT, QueueNames, connect, declare_topology};

@@ -5,6 +5,7 @@ use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use maskwatch_objects::ObjectError;
+use maskwatch_wire::BadParameter;
 
 #[derive(Debug)]
 pub struct ApiError {
@@ -42,6 +43,13 @@ impl From<ObjectError> for ApiError {
             ObjectError::TooLarge { .. } | ObjectError::Refused(_) => StatusCode::BAD_REQUEST,
         };
         Self::new(status, error.to_string())
+    }
+}
+
+/// A malformed query string is the client's to fix: 400 with the reason.
+impl From<BadParameter> for ApiError {
+    fn from(error: BadParameter) -> Self {
+        Self::bad_request(error.0)
     }
 }
 

@@ -5,12 +5,14 @@ use crate::logging::LogFormat;
 
 #[derive(Debug, Clone, clap::Args)]
 pub struct ServiceOptions {
-    #[arg(long, env = "DATABASE_URL")]
+    /// PostgreSQL URL; it may hold a password, so help never shows its value.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
     pub database_url: String,
 
     #[arg(
         long,
         env = "MASKWATCH_AMQP_URL",
+        hide_env_values = true,
         default_value = "amqp://guest:guest@127.0.0.1:5672/%2f"
     )]
     pub amqp_url: String,

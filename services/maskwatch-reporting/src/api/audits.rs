@@ -8,7 +8,6 @@ use maskwatch_service::ApiError;
 use uuid::Uuid;
 
 use super::{AppState, RawQuery};
-use crate::params::Params;
 use crate::progress::{AuditRow, CameraRow};
 
 const MAX_AUDITS: i64 = 1000;
@@ -17,7 +16,7 @@ pub async fn list(
     State(state): State<Arc<AppState>>,
     query: RawQuery,
 ) -> Result<Json<Vec<AuditRow>>, ApiError> {
-    let mut params = Params::new(query.0);
+    let mut params = query.params()?;
     let limit = params.one("limit")?.unwrap_or(20);
     params.finish()?;
     if !(1..=MAX_AUDITS).contains(&limit) {

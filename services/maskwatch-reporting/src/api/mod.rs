@@ -9,7 +9,7 @@ mod violations;
 
 use std::sync::Arc;
 
-use axum::extract::{DefaultBodyLimit, Query};
+use axum::extract::DefaultBodyLimit;
 use axum::http::{HeaderMap, header};
 use axum::routing::get;
 use axum::{Router, middleware};
@@ -17,7 +17,7 @@ use maskwatch_objects::ObjectStore;
 use maskwatch_service::{ApiError, RequireScope, Scope, Tokens, require_scope};
 use maskwatch_store::Store;
 
-use crate::params::Params;
+use maskwatch_wire::QueryParams;
 
 pub struct AppState {
     pub store: Store,
@@ -71,7 +71,7 @@ impl std::str::FromStr for Format {
 }
 
 /// `format=` wins; otherwise CSV when the client accepts it before JSON.
-fn requested_format(params: &mut Params, headers: &HeaderMap) -> Result<Format, ApiError> {
+fn requested_format(params: &mut QueryParams, headers: &HeaderMap) -> Result<Format, ApiError> {
     if let Some(format) = params.one("format")? {
         return Ok(format);
     }
@@ -86,8 +86,27 @@ fn requested_format(params: &mut Params, headers: &HeaderMap) -> Result<Format, 
     })
 }
 
-/// The raw query string pairs; [`Params`] reads them strictly.
-type RawQuery = Query<Vec<(String, String)>>;
+/// The query string as sent; [`QueryParams`] reads it strictly.
+struct RawQuery(axum::extract::RawQuery);
+
+impl RawQuery {
+    fn params(&self) -> Result<QueryParams, ApiError> {
+        Ok(QueryParams::parse(self.0.0.as_deref().unwrap_or(""))?)
+    }
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RawQuery {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        axum::extract::RawQuery::from_request_parts(parts, state)
+            .await
+            .map(Self)
+    }
+}
 
 /// Checks the time-zone name with PostgreSQL, which interprets it (its
 /// catalogue of names is slow to list, so a conversion is tried instead).

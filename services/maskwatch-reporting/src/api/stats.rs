@@ -12,7 +12,6 @@ use serde_json::{Map, Value, json};
 use super::{AppState, Format, RawQuery, check_time_zone, requested_format};
 use crate::csv::CsvTable;
 use crate::filters::Filters;
-use crate::params::Params;
 use crate::stats::{GroupKey, Grouping, StatsRow};
 
 pub async fn compliance(
@@ -20,7 +19,7 @@ pub async fn compliance(
     headers: HeaderMap,
     query: RawQuery,
 ) -> Result<Response, ApiError> {
-    let mut params = Params::new(query.0);
+    let mut params = query.params()?;
     let filters = Filters::from_params(&mut params, state.store.pool()).await?;
     let grouping = Grouping::new(params.list("group_by")?).map_err(ApiError::bad_request)?;
     let format = requested_format(&mut params, &headers)?;

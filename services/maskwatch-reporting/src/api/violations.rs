@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 use super::{AppState, Format, RawQuery, requested_format};
 use crate::csv::CsvTable;
 use crate::filters::Filters;
-use crate::params::Params;
 use crate::violations::{Cursor, ViolationKind};
 
 const DEFAULT_PAGE: u32 = 50;
@@ -43,7 +42,7 @@ pub async fn list(
     headers: HeaderMap,
     query: RawQuery,
 ) -> Result<Response, ApiError> {
-    let mut params = Params::new(query.0);
+    let mut params = query.params()?;
     let filters = Filters::from_params(&mut params, state.store.pool()).await?;
     let kinds: Vec<ViolationKind> = params.list("condition")?;
     let after: Option<Cursor> = params.one("after")?;

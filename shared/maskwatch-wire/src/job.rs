@@ -1,13 +1,21 @@
 //! The message that asks a worker to audit one image.
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 use uuid::Uuid;
-
-use crate::QueueError;
 
 /// Job messages are a few hundred bytes; anything far larger is refused
 /// unread rather than parsed.
 pub const MAX_MESSAGE_BYTES: usize = 8 * 1024;
+
+/// Why a message body is not a job.
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum MessageError {
+    #[error("message of {size} bytes is over the {limit}-byte limit")]
+    TooLarge { size: usize, limit: usize },
+    #[error("malformed job message: {0}")]
+    Malformed(String),
+}
 
 /// One image to audit. The image row in PostgreSQL is the source of truth;
 /// the bucket and key travel along so the worker can fetch without a lookup.
@@ -25,17 +33,17 @@ impl ImageJob {
     }
 
     /// Parses a message body, refusing oversized and malformed ones.
-    pub fn from_bytes(body: &[u8]) -> Result<Self, QueueError> {
+    pub fn from_bytes(body: &[u8]) -> Result<Self, MessageError> {
         if body.len() > MAX_MESSAGE_BYTES {
-            return Err(QueueError::TooLarge {
+            return Err(MessageError::TooLarge {
                 size: body.len(),
                 limit: MAX_MESSAGE_BYTES,
             });
         }
         let job: ImageJob =
-            serde_json::from_slice(body).map_err(|e| QueueError::Malformed(e.to_string()))?;
+            serde_json::from_slice(body).map_err(|e| MessageError::Malformed(e.to_string()))?;
         if job.bucket.is_empty() || job.key.is_empty() {
-            return Err(QueueError::Malformed("empty bucket or key".into()));
+            return Err(MessageError::Malformed("empty bucket or key".into()));
         }
         Ok(job)
     }
@@ -55,16 +63,16 @@ mod tests {
         assert_eq!(ImageJob::from_bytes(&job.to_bytes()).unwrap(), job);
         assert!(matches!(
             ImageJob::from_bytes(b"{\"image_id\": 3}"),
-            Err(QueueError::Malformed(_))
+            Err(MessageError::Malformed(_))
         ));
         assert!(matches!(
             ImageJob::from_bytes(&[0xff, 0xfe]),
-            Err(QueueError::Malformed(_))
+            Err(MessageError::Malformed(_))
         ));
         let huge = vec![b' '; MAX_MESSAGE_BYTES + 1];
         assert!(matches!(
             ImageJob::from_bytes(&huge),
-            Err(QueueError::TooLarge { .. })
+            Err(MessageError::TooLarge { .. })
         ));
         let extra =
             br#"{"image_id":"7d9f4b3e-6a35-4a63-9d2b-8f6f7c1d2e3f","bucket":"b","key":"k","x":1}"#;
