@@ -1,6 +1,8 @@
 //! Objects that are not photos, or not there, end as recorded failures with
-//! their reasons; messages that are not jobs are recorded as rejected; the
-//! good photos in the same batches are audited; the worker keeps running.
+//! their reasons; messages that are not jobs are recorded as rejected;
+//! malformed API requests get a 4xx with a reason; the good photos in the
+//! same batches (among them one with a wrong content type and one enormous
+//! photo) are audited; the worker keeps running.
 
 use std::time::Duration;
 
@@ -9,13 +11,13 @@ use maskwatch_queue::lapin::options::BasicPublishOptions;
 use maskwatch_queue::lapin::{BasicProperties, Channel};
 use maskwatch_queue::{ImageJob, QueueNames, connect, declare_topology};
 use maskwatch_tests::deployment::{
-    Deployment, id_in, post_json, wait_for, wait_for_audit, wait_for_failure,
+    Deployment, id_in, post_json, post_raw, wait_for, wait_for_audit, wait_for_failure,
 };
 use maskwatch_tests::face_mask_detection;
 use serde_json::json;
 
 /// The worker under test refuses objects over this size.
-const MAX_OBJECT_BYTES: usize = 2 * 1024 * 1024;
+const MAX_OBJECT_BYTES: usize = 16 * 1024 * 1024;
 
 async fn publish_raw(channel: &Channel, names: &QueueNames, body: &[u8]) {
     channel
@@ -38,6 +40,30 @@ async fn bad_objects_and_messages_are_recorded_and_the_worker_keeps_going() {
         return;
     };
     let good = std::fs::read(dataset.join("images/maksssksksss0.jpg")).expect("a photo");
+    let good_png = encode(
+        &image::load_from_memory(&good).unwrap(),
+        image::ImageFormat::Png,
+    );
+    let mut corrupt_png = good_png[..64].to_vec();
+    corrupt_png.extend((0..5000u32).map(|i| (i.wrapping_mul(40_503) >> 8) as u8));
+    // A real photo, enlarged to 9000x6000 (54 megapixels, within the limits),
+    // and a real photo stretched past the longest side allowed.
+    let enormous = encode(
+        &image::load_from_memory(&good).unwrap().resize_exact(
+            9000,
+            6000,
+            image::imageops::FilterType::Triangle,
+        ),
+        image::ImageFormat::Jpeg,
+    );
+    let too_wide = encode(
+        &image::load_from_memory(&good).unwrap().resize_exact(
+            24_000,
+            200,
+            image::imageops::FilterType::Nearest,
+        ),
+        image::ImageFormat::Jpeg,
+    );
     let deployment = Deployment::new("bad-objects").await;
     let objects = deployment.objects().await;
     let jpeg_start = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00".to_vec();
@@ -59,7 +85,18 @@ async fn bad_objects_and_messages_are_recorded_and_the_worker_keeps_going() {
         (
             "bad/oversized.jpg",
             vec![0u8; MAX_OBJECT_BYTES + 1],
-            "over the 2097152-byte limit",
+            "over the 16777216-byte limit",
+        ),
+        ("bad/corrupt.png", corrupt_png, "not a readable photo"),
+        (
+            "bad/truncated.png",
+            good_png[..good_png.len() / 2].to_vec(),
+            "not a readable photo",
+        ),
+        (
+            "bad/too-wide.jpg",
+            too_wide,
+            "over the limit of 20000 per side",
         ),
         (
             "bad/notes.txt",
@@ -78,9 +115,21 @@ async fn bad_objects_and_messages_are_recorded_and_the_worker_keeps_going() {
             .await
             .expect("upload");
     }
-    for key in ["bad/good-1.jpg", "bad/good-2.jpg"] {
+    // Photos that must be audited, whatever their uploader claimed they are.
+    let photos: Vec<(&str, Vec<u8>, Option<&str>)> = vec![
+        ("bad/good-1.jpg", good.clone(), None),
+        ("bad/good-2.jpg", good.clone(), Some("image/jpeg")),
+        ("bad/claims-text.jpg", good.clone(), Some("text/plain")),
+        (
+            "bad/png-named-jpg.jpg",
+            good_png.clone(),
+            Some("image/jpeg"),
+        ),
+        ("bad/enormous.jpg", enormous, Some("image/jpeg")),
+    ];
+    for (key, bytes, content_type) in &photos {
         objects
-            .put(&deployment.bucket, key, good.clone())
+            .put_with_content_type(&deployment.bucket, key, bytes.clone(), *content_type)
             .await
             .expect("upload");
     }
@@ -110,6 +159,33 @@ async fn bad_objects_and_messages_are_recorded_and_the_worker_keeps_going() {
     )
     .await;
     assert_eq!(status, 422, "a request without a key");
+    let images = ingest.url("/v1/images");
+    let json = Some("application/json");
+    for (body, content_type, expected) in [
+        (b"{\"bucket\": ".to_vec(), json, 400),
+        (b"[1, 2, 3]".to_vec(), json, 422),
+        (b"{\"bucket\": 7, \"key\": []}".to_vec(), json, 422),
+        (
+            b"{\"bucket\": \"b\", \"key\": \"k\", \"admin\": true}".to_vec(),
+            json,
+            422,
+        ),
+        (
+            b"bucket=b&key=k".to_vec(),
+            Some("application/x-www-form-urlencoded"),
+            415,
+        ),
+        (b"{}".to_vec(), None, 415),
+        (vec![b' '; 100 * 1024], json, 413),
+    ] {
+        let shown = String::from_utf8_lossy(&body[..body.len().min(40)]).into_owned();
+        let (status, reason) = post_raw(&images, content_type, body).await;
+        assert_eq!(status, expected, "{shown:?} as {content_type:?}: {reason}");
+        assert!(
+            !reason.trim().is_empty(),
+            "{shown:?}: a 4xx without a reason"
+        );
+    }
 
     let (status, missing) = post_json(
         &ingest.url("/v1/images"),
@@ -153,11 +229,26 @@ async fn bad_objects_and_messages_are_recorded_and_the_worker_keeps_going() {
     let store = deployment.store();
     let audit_id = id_in(&accepted, "audit_id");
     let progress = wait_for_audit(&store, audit_id, Duration::from_secs(300)).await;
-    assert_eq!(progress.images, bad.len() as i64 + 2);
+    assert_eq!(progress.images, (bad.len() + photos.len()) as i64);
     assert_eq!(
-        progress.done, 2,
+        progress.done,
+        photos.len() as i64,
         "the good photos in the same batch: {progress:?}"
     );
+    for (key, _, _) in &photos {
+        let (status, faces): (String, i64) = maskwatch_store::sqlx::query_as(
+            "SELECT i.status, count(f.image_id) FROM images i
+             LEFT JOIN faces f ON f.image_id = i.id
+             WHERE i.audit_id = $1 AND i.object_key = $2 GROUP BY i.id",
+        )
+        .bind(audit_id)
+        .bind(key)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+        assert_eq!(status, "done", "{key}");
+        assert!(faces > 0, "{key}: the photo's faces were found");
+    }
     assert_eq!(progress.failed, bad.len() as i64);
     for (key, _, expected) in &bad {
         let (status, reason): (String, Option<String>) = maskwatch_store::sqlx::query_as(
@@ -216,4 +307,13 @@ async fn bad_objects_and_messages_are_recorded_and_the_worker_keeps_going() {
     assert!(worker.is_running(), "the worker survived every bad input");
     drop((worker, ingest));
     deployment.tear_down().await;
+}
+
+fn encode(photo: &image::DynamicImage, format: image::ImageFormat) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    photo
+        .to_rgb8()
+        .write_to(&mut std::io::Cursor::new(&mut bytes), format)
+        .expect("encoding");
+    bytes
 }

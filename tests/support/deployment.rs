@@ -15,7 +15,7 @@ use uuid::Uuid;
 
 use crate::{built_binary, models_dir, repo_root};
 
-const ADMIN_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+pub(crate) const ADMIN_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
 
 /// The API tokens every test deployment accepts, one per scope combination.
@@ -26,7 +26,7 @@ pub const ADMIN_TOKEN: &str = "test-admin-0123456789abcdef";
 pub struct Deployment {
     pub name: String,
     pub database_url: String,
-    database: String,
+    pub database: String,
     pub queue_prefix: String,
     pub bucket: String,
     s3_endpoint: String,
@@ -266,6 +266,10 @@ impl Service {
         }
     }
 
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
     }
@@ -353,6 +357,24 @@ pub async fn post_json(url: &str, body: &serde_json::Value) -> (u16, serde_json:
         status,
         response.json().await.unwrap_or(serde_json::Value::Null),
     )
+}
+
+/// POSTs raw bytes with a token of every scope and the given content type
+/// (none when `None`); returns the status and the body as text.
+pub async fn post_raw(url: &str, content_type: Option<&str>, body: Vec<u8>) -> (u16, String) {
+    let mut request = reqwest::Client::new()
+        .post(url)
+        .bearer_auth(ADMIN_TOKEN)
+        .body(body);
+    if let Some(content_type) = content_type {
+        request = request.header("content-type", content_type);
+    }
+    let response = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+    let status = response.status().as_u16();
+    (status, response.text().await.unwrap_or_default())
 }
 
 /// GETs with a token (or none) and returns the status and the body.

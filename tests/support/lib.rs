@@ -7,6 +7,7 @@
 //! returns, so that a checkout without the data still builds and tests.
 
 pub mod deployment;
+pub mod machine;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;

@@ -152,10 +152,23 @@ impl ObjectStore {
 
     /// Writes an object; for tools and tests that stage photos.
     pub async fn put(&self, bucket: &str, key: &str, bytes: Vec<u8>) -> Result<(), ObjectError> {
+        self.put_with_content_type(bucket, key, bytes, None).await
+    }
+
+    /// Writes an object with the content type its uploader claims; the
+    /// worker decides what an object is from its bytes, whatever the claim.
+    pub async fn put_with_content_type(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: Vec<u8>,
+        content_type: Option<&str>,
+    ) -> Result<(), ObjectError> {
         self.client
             .put_object()
             .bucket(bucket)
             .key(key)
+            .set_content_type(content_type.map(str::to_owned))
             .body(ByteStream::from(bytes))
             .send()
             .await
