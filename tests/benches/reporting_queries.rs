@@ -106,7 +106,8 @@ async fn main() {
             );
             let text = response.text().await.unwrap();
             body_rows = text
-                .matches("\"faces\"")
+                // With the colon: `"source": "faces"` is not a row.
+                .matches("\"faces\":")
                 .count()
                 .max(text.matches("\"image_id\"").count())
                 .max(text.lines().count().saturating_sub(1));
