@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use maskwatch_pipeline::PipelineConfig;
 use maskwatch_pipeline::decode::{DecodeLimits, decode_rgb};
 use maskwatch_tests::deployment::{Deployment, id_in, post_json, upload, wait_for_audit};
-use maskwatch_tests::{face_mask_detection, pipeline};
+use maskwatch_tests::{face_mask_detection, first_photos, pipeline};
 use serde_json::json;
 
 /// Photos per batch, in process and in the worker alike.
@@ -25,12 +25,7 @@ async fn main() {
         .find(|a| !a.starts_with('-'))
         .map_or(200, |a| a.parse().expect("PHOTOS is a number"));
     let dataset = face_mask_detection().expect("the face-mask-detection data set");
-    let mut files: Vec<_> = std::fs::read_dir(dataset.join("images"))
-        .expect("photos")
-        .map(|entry| entry.expect("entry").path())
-        .collect();
-    files.sort();
-    files.truncate(photos);
+    let files = first_photos(&dataset, photos);
 
     // In process: decode, stretch, detect, crop, SR, classify; models loaded first.
     let mut local = pipeline(PipelineConfig::default());

@@ -70,14 +70,10 @@ async fn a_backlog_of_20000_jobs_drains_completely_with_flat_worker_memory() {
 
     let store = deployment.store();
     let mut ingest = deployment.start_ingest("ingest", &[]);
-    let mut workers = vec![
-        deployment.start_worker("worker-a", &WORKER_ENV),
-        deployment.start_worker("worker-b", &WORKER_ENV),
-    ];
+    let mut workers = deployment
+        .start_ready_workers(&["worker-a", "worker-b"], &WORKER_ENV)
+        .await;
     ingest.wait_ready(Duration::from_secs(60)).await;
-    for worker in &mut workers {
-        worker.wait_ready(Duration::from_secs(180)).await;
-    }
     // Idle: models loaded, connected, nothing to do.
     tokio::time::sleep(Duration::from_secs(3)).await;
     let idle: Vec<ResidentMemory> = workers.iter().map(memory_of).collect();

@@ -40,28 +40,18 @@ async fn bad_objects_and_messages_are_recorded_and_the_worker_keeps_going() {
         return;
     };
     let good = std::fs::read(dataset.join("images/maksssksksss0.jpg")).expect("a photo");
-    let good_png = encode(
-        &image::load_from_memory(&good).unwrap(),
-        image::ImageFormat::Png,
-    );
+    let good_image = image::load_from_memory(&good).expect("the photo decodes");
+    let good_png = encode(&good_image, image::ImageFormat::Png);
     let mut corrupt_png = good_png[..64].to_vec();
     corrupt_png.extend((0..5000u32).map(|i| (i.wrapping_mul(40_503) >> 8) as u8));
     // A real photo, enlarged to 9000x6000 (54 megapixels, within the limits),
     // and a real photo stretched past the longest side allowed.
     let enormous = encode(
-        &image::load_from_memory(&good).unwrap().resize_exact(
-            9000,
-            6000,
-            image::imageops::FilterType::Triangle,
-        ),
+        &good_image.resize_exact(9000, 6000, image::imageops::FilterType::Triangle),
         image::ImageFormat::Jpeg,
     );
     let too_wide = encode(
-        &image::load_from_memory(&good).unwrap().resize_exact(
-            24_000,
-            200,
-            image::imageops::FilterType::Nearest,
-        ),
+        &good_image.resize_exact(24_000, 200, image::imageops::FilterType::Nearest),
         image::ImageFormat::Jpeg,
     );
     let deployment = Deployment::new("bad-objects").await;

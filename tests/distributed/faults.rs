@@ -12,7 +12,6 @@
 //! happened is printed and kept in `target/test-artifacts/faults.md`.
 
 use std::collections::HashMap;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -26,7 +25,7 @@ use maskwatch_tests::deployment::{
 use maskwatch_tests::machine::{
     MachineService, allow_connections, refuse_connections, start_stopped_services,
 };
-use maskwatch_tests::{face_mask_detection, pipeline, repo_root};
+use maskwatch_tests::{face_mask_detection, first_photos, pipeline, repo_root};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -151,9 +150,11 @@ impl Cluster {
                 doomed.kill();
                 self.replacements += 1;
                 let label = format!("replacement-{}", self.replacements);
-                let mut replacement = self.deployment.start_worker(&label, &WORKER_ENV);
-                replacement.wait_ready(Duration::from_secs(180)).await;
-                self.workers.push(replacement);
+                let replacement = self
+                    .deployment
+                    .start_ready_workers(&[&label], &WORKER_ENV)
+                    .await;
+                self.workers.extend(replacement);
             }
             Fault::RabbitMqRestarted => {
                 MachineService::RabbitMq.stop();
@@ -183,12 +184,7 @@ async fn an_audit_survives_every_fault_and_counts_each_image_once() {
     let Some(dataset) = face_mask_detection() else {
         return;
     };
-    let mut files: Vec<PathBuf> = std::fs::read_dir(dataset.join("images"))
-        .expect("photos")
-        .map(|entry| entry.expect("entry").path())
-        .collect();
-    files.sort();
-    files.truncate(PHOTOS);
+    let files = first_photos(&dataset, PHOTOS);
     assert_eq!(files.len(), PHOTOS, "the data set has too few photos");
 
     let deployment = Deployment::new("faults").await;
@@ -206,14 +202,10 @@ async fn an_audit_survives_every_fault_and_counts_each_image_once() {
 
     let store = deployment.store();
     let mut ingest = deployment.start_ingest("ingest", &[]);
-    let mut workers = vec![
-        deployment.start_worker("worker-a", &WORKER_ENV),
-        deployment.start_worker("worker-b", &WORKER_ENV),
-    ];
+    let workers = deployment
+        .start_ready_workers(&["worker-a", "worker-b"], &WORKER_ENV)
+        .await;
     ingest.wait_ready(Duration::from_secs(60)).await;
-    for worker in &mut workers {
-        worker.wait_ready(Duration::from_secs(180)).await;
-    }
     let mut cluster = Cluster {
         deployment,
         store,

@@ -151,6 +151,23 @@ impl Deployment {
         Service::spawn(label, command, port, &self.name)
     }
 
+    /// Starts one worker per label, all at once, and returns them when every
+    /// one is ready (models loaded, broker and database reachable).
+    pub async fn start_ready_workers(
+        &self,
+        labels: &[&str],
+        extra_env: &[(&str, &str)],
+    ) -> Vec<Service> {
+        let mut workers: Vec<Service> = labels
+            .iter()
+            .map(|label| self.start_worker(label, extra_env))
+            .collect();
+        for worker in &mut workers {
+            worker.wait_ready(Duration::from_secs(180)).await;
+        }
+        workers
+    }
+
     /// Drops the database and the queues; called at the end of a passing
     /// test (a failing one leaves them for inspection).
     pub async fn tear_down(self) {
@@ -369,12 +386,7 @@ pub async fn post_raw(url: &str, content_type: Option<&str>, body: Vec<u8>) -> (
     if let Some(content_type) = content_type {
         request = request.header("content-type", content_type);
     }
-    let response = request
-        .send()
-        .await
-        .unwrap_or_else(|e| panic!("POST {url}: {e}"));
-    let status = response.status().as_u16();
-    (status, response.text().await.unwrap_or_default())
+    status_and_text(request, &format!("POST {url}")).await
 }
 
 /// GETs with a token (or none) and returns the status and the body.
@@ -383,10 +395,16 @@ pub async fn get_with(url: &str, token: Option<&str>) -> (u16, String) {
     if let Some(token) = token {
         request = request.bearer_auth(token);
     }
+    status_and_text(request, &format!("GET {url}")).await
+}
+
+/// Sends `request` (`what` names it if it cannot be sent) and returns the
+/// status and the body as text.
+async fn status_and_text(request: reqwest::RequestBuilder, what: &str) -> (u16, String) {
     let response = request
         .send()
         .await
-        .unwrap_or_else(|e| panic!("GET {url}: {e}"));
+        .unwrap_or_else(|e| panic!("{what}: {e}"));
     let status = response.status().as_u16();
     (status, response.text().await.unwrap_or_default())
 }

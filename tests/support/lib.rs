@@ -39,6 +39,18 @@ pub fn face_mask_detection() -> Option<PathBuf> {
     dataset("face-mask-detection", "annotations")
 }
 
+/// The first `count` photos of a VOC data set, in name order (fewer when it
+/// has fewer).
+pub fn first_photos(dataset: &Path, count: usize) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dataset.join("images"))
+        .expect("photos")
+        .map(|entry| entry.expect("entry").path())
+        .collect();
+    files.sort();
+    files.truncate(count);
+    files
+}
+
 /// The `mask-2class` folder, or `None` (with a message) when absent.
 pub fn mask_2class() -> Option<PathBuf> {
     dataset("mask-2class", "with_mask")
