@@ -63,13 +63,18 @@ class Model:
         return pixels.astype(F32) * self.multiplier + self.offset
 
 
-def load_model(model_dir: Path, entry: dict, options: ort.SessionOptions) -> Model:
+def load_model(
+    model_dir: Path, entry: dict, options: ort.SessionOptions, precision: str
+) -> Model:
     norm = entry["normalisation"]
     scale = F32(norm["input_scale"])
     mean = np.asarray(norm["mean"], dtype=F32)
     std = np.asarray(norm["std"], dtype=F32)
+    # "auto" takes the int8 copy where the manifest has one, as the Rust
+    # pipeline does on the CPU, so both run the same files.
+    file = entry["int8"]["file"] if precision == "auto" and "int8" in entry else entry["file"]
     session = ort.InferenceSession(
-        str(model_dir / entry["file"]), options, providers=["CPUExecutionProvider"]
+        str(model_dir / file), options, providers=["CPUExecutionProvider"]
     )
     return Model(
         session=session,
@@ -91,14 +96,14 @@ class ModelSet:
     classifier: Model
 
     @classmethod
-    def load(cls, model_dir: Path, threads: int) -> "ModelSet":
+    def load(cls, model_dir: Path, threads: int, precision: str) -> "ModelSet":
         manifest = json.loads((model_dir / "manifest.json").read_text())
         # Defaults (all graph optimisations, like the Rust's Level3) except
         # the thread count.
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads
         models = {
-            role: load_model(model_dir, manifest["models"][role], options)
+            role: load_model(model_dir, manifest["models"][role], options, precision)
             for role in ("pnet", "rnet", "onet", "super_resolution", "classifier")
         }
         return cls(manifest=manifest, **models)
@@ -484,11 +489,18 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--threads", type=int, default=os.cpu_count(), help="intra-op threads per session [cores]"
     )
+    parser.add_argument(
+        "--precision",
+        choices=("auto", "fp32"),
+        default="auto",
+        help="auto: the manifest's int8 copies where it has them (as maskwatch on the CPU); "
+        "fp32: the float32 files only",
+    )
     parser.add_argument("--no-warmup", action="store_true", help="skip the untimed first-photo run")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     args = parser.parse_args(argv)
 
-    models = ModelSet.load(args.models, args.threads)
+    models = ModelSet.load(args.models, args.threads, args.precision)
     detector = Mtcnn(models)
     batch_size = max(args.batch_size, 1)
     if not args.no_warmup:
@@ -511,6 +523,7 @@ def main(argv=None) -> int:
         "faces_per_second_sr_cls": faces / sr_cls if sr_cls > 0 else 0.0,
         "seconds_by_stage": timer.seconds,
         "threads": args.threads,
+        "precision": args.precision,
         "batch_size": batch_size,
         "per_photo": per_photo_summary(args.photos, faces_per_photo, probabilities),
     }

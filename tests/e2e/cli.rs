@@ -121,6 +121,66 @@ fn audit_reports_faces_and_lists_unreadable_files_without_stopping() {
     fs::remove_dir_all(out).unwrap();
 }
 
+#[test]
+fn audit_on_several_lanes_gives_the_answers_of_one_lane_in_the_same_order() {
+    let Some(dataset) = face_mask_detection() else {
+        return;
+    };
+    let photos = scratch_dir("lanes-in");
+    for id in &val_ids(&dataset)[..12] {
+        fs::copy(
+            dataset.join(format!("images/{id}.jpg")),
+            photos.join(format!("{id}.jpg")),
+        )
+        .unwrap();
+    }
+    fs::write(photos.join("broken.jpg"), b"not a photo").unwrap();
+    let out = scratch_dir("lanes-out");
+    let faces_of = |lanes: &str| -> Vec<Value> {
+        let jsonl = out.join(format!("lanes-{lanes}.jsonl"));
+        let result = maskwatch(&[
+            "audit",
+            photos.to_str().unwrap(),
+            "--jsonl",
+            jsonl.to_str().unwrap(),
+            "--images-per-batch",
+            "2",
+            "--lanes",
+            lanes,
+        ]);
+        assert!(result.status.success(), "{}", text(&result.stderr));
+        let stdout = text(&result.stdout);
+        assert!(
+            stdout.contains("images audited              12"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("images unreadable            1"),
+            "{stdout}"
+        );
+        fs::read_to_string(&jsonl)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let one = faces_of("1");
+    let three = faces_of("3");
+    assert!(one.len() > 30, "enough faces: {}", one.len());
+    assert_eq!(one.len(), three.len());
+    for (a, b) in one.iter().zip(&three) {
+        assert_eq!(a["image"], b["image"], "same order");
+        assert_eq!(a["condition"], b["condition"], "{a} vs {b}");
+        let (ba, bb) = (a["box"].as_object().unwrap(), b["box"].as_object().unwrap());
+        for (key, value) in ba {
+            let gap = (value.as_f64().unwrap() - bb[key].as_f64().unwrap()).abs();
+            assert!(gap < 0.5, "{key}: {a} vs {b}");
+        }
+    }
+    fs::remove_dir_all(photos).unwrap();
+    fs::remove_dir_all(out).unwrap();
+}
+
 fn assert_classification_keys(report: &Value) {
     let classification = &report["classification"];
     for key in ["accuracy", "kappa", "recall", "confusion"] {

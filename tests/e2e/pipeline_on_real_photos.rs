@@ -5,7 +5,10 @@ use std::fs;
 use maskwatch_domain::Condition;
 use maskwatch_eval::{ConfusionMatrix, DetectionTally, match_detections};
 use maskwatch_pipeline::decode::{DecodeLimits, decode_rgb};
-use maskwatch_pipeline::{Pipeline, PipelineConfig, PipelineError, PreparedImage};
+use maskwatch_pipeline::{
+    ModelRole, OnnxRuntime, Pipeline, PipelineConfig, PipelineError, Precision, PrecisionPolicy,
+    PreparedImage, RuntimeConfig,
+};
 use maskwatch_tests::{
     copy_tree, face_mask_detection, models_dir, pipeline, runtime, scratch_dir, val_images,
 };
@@ -106,6 +109,68 @@ fn classifier_labels_ground_truth_faces_of_val_photos() {
 }
 
 #[test]
+fn the_int8_super_resolution_copy_answers_like_the_float32_network() {
+    let Some(dataset) = face_mask_detection() else {
+        return;
+    };
+    let mut int8 = pipeline(PipelineConfig::default());
+    assert!(
+        int8.precisions()
+            .contains(&(ModelRole::SuperResolution, Precision::Int8)),
+        "the CPU default runs the int8 copy: {:?}",
+        int8.precisions()
+    );
+    assert_eq!(
+        int8.model_version(),
+        format!("{}+int8", int8.model_set().version())
+    );
+    let float_runtime = OnnxRuntime::init(RuntimeConfig {
+        precision: PrecisionPolicy::Float32,
+        ..RuntimeConfig::default()
+    })
+    .unwrap();
+    let mut fp32 =
+        Pipeline::load(&float_runtime, &models_dir(), PipelineConfig::default()).unwrap();
+    assert!(
+        fp32.precisions()
+            .iter()
+            .all(|(_, precision)| *precision == Precision::Float32)
+    );
+    assert_eq!(fp32.model_version(), fp32.model_set().version());
+
+    let (mut faces, mut same_class, mut largest_gap) = (0, 0, 0.0f32);
+    for annotated in val_images(&dataset, 20) {
+        let photo = prepared(&int8, &annotated.image);
+        let crops: Vec<_> = annotated
+            .faces
+            .iter()
+            .map(|(_, b)| int8.crop(&photo, b).unwrap())
+            .collect();
+        let quantized = int8.classify(&crops).unwrap();
+        let reference = fp32.classify(&crops).unwrap();
+        for (q, r) in quantized.iter().zip(&reference) {
+            assert_eq!(q.super_resolved, r.super_resolved);
+            faces += 1;
+            same_class +=
+                usize::from(q.probabilities.most_likely() == r.probabilities.most_likely());
+            let gap = (q.probabilities.no_mask - r.probabilities.no_mask)
+                .abs()
+                .max((q.probabilities.incorrect - r.probabilities.incorrect).abs())
+                .max((q.probabilities.correct - r.probabilities.correct).abs());
+            largest_gap = largest_gap.max(gap);
+        }
+    }
+    eprintln!(
+        "int8 vs fp32 super-resolution on {faces} val faces: same class {same_class}, largest probability gap {largest_gap:.3}"
+    );
+    assert!(faces > 60, "enough faces to judge");
+    assert!(
+        same_class as f64 >= 0.95 * faces as f64,
+        "{same_class} of {faces} faces keep their class"
+    );
+}
+
+#[test]
 fn small_crops_are_super_resolved_and_large_ones_are_not() {
     let Some(dataset) = face_mask_detection() else {
         return;
@@ -158,7 +223,10 @@ fn a_tampered_model_file_is_refused_at_load() {
     let dir = scratch_dir("tampered");
     copy_tree(&models_dir(), &dir);
     let models = maskwatch_pipeline::ModelSet::load(&dir).expect("the copy verifies");
-    let rnet = models.path(maskwatch_pipeline::ModelRole::Rnet);
+    let rnet = models.path(
+        maskwatch_pipeline::ModelRole::Rnet,
+        maskwatch_pipeline::Precision::Float32,
+    );
     let mut bytes = fs::read(&rnet).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0xff;

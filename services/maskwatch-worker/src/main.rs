@@ -71,7 +71,7 @@ async fn run(args: WorkerArgs) -> anyhow::Result<()> {
     let pipeline = tokio::task::spawn_blocking(move || engine.load_pipeline())
         .await
         .context("loading the models")??;
-    let model_set = pipeline.model_set().version().to_owned();
+    let model_set = pipeline.model_version();
     let manifest = read_manifest(&pipeline.model_set().directory)?;
     tracing::info!(
         model_set,

@@ -2,6 +2,8 @@
 //! them: one set of flags and environment variables for the command line and
 //! the worker service alike.
 
+mod lanes;
 mod options;
 
-pub use options::{Device, EngineOptions};
+pub use lanes::Lanes;
+pub use options::{Device, EngineOptions, LaneOptions, PrecisionChoice};

@@ -3,13 +3,26 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
+
+use crate::Lanes;
 use maskwatch_pipeline::runtime::find_upwards;
-use maskwatch_pipeline::{ExecutionTarget, OnnxRuntime, Pipeline, PipelineConfig, RuntimeConfig};
+use maskwatch_pipeline::{
+    ExecutionTarget, OnnxRuntime, Pipeline, PipelineConfig, PrecisionPolicy, RuntimeConfig,
+};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Device {
     Cpu,
     Cuda,
+}
+
+/// Numeric precision of the models.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum PrecisionChoice {
+    /// The model set's int8 copies on the CPU, float32 on CUDA.
+    Auto,
+    /// The float32 files everywhere.
+    Fp32,
 }
 
 #[derive(Debug, Clone, clap::Args)]
@@ -49,9 +62,41 @@ pub struct EngineOptions {
     /// Threads per model run [default: one per core].
     #[arg(long)]
     pub threads: Option<usize>,
+
+    /// Numeric precision of the models.
+    #[arg(long, value_enum, default_value_t = PrecisionChoice::Auto, env = "MASKWATCH_PRECISION")]
+    pub precision: PrecisionChoice,
+}
+
+/// How many pipelines share a job in one process.
+#[derive(Debug, Clone, clap::Args)]
+pub struct LaneOptions {
+    /// Pipelines working side by side on different photos, each on its own
+    /// thread [default: one per core on the CPU, one on CUDA].
+    #[arg(long)]
+    pub lanes: Option<usize>,
 }
 
 impl EngineOptions {
+    /// Loads `lanes` pipelines (see [`LaneOptions`]). Unless `--threads`
+    /// says otherwise, the cores are divided among them.
+    pub fn load_lanes(&self, lanes: &LaneOptions) -> anyhow::Result<Lanes> {
+        let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let count = match (lanes.lanes, self.device) {
+            (Some(count), _) => count.max(1),
+            (None, Device::Cpu) => cores,
+            (None, Device::Cuda) => 1,
+        };
+        let options = EngineOptions {
+            threads: self.threads.or((count > 1).then(|| (cores / count).max(1))),
+            ..self.clone()
+        };
+        let pipelines = (0..count)
+            .map(|_| options.load_pipeline())
+            .collect::<anyhow::Result<Vec<_>>>()?;
+        Ok(Lanes::new(pipelines))
+    }
+
     /// Loads ONNX Runtime and the verified model set.
     pub fn load_pipeline(&self) -> anyhow::Result<Pipeline> {
         let target = match self.device {
@@ -65,6 +110,10 @@ impl EngineOptions {
             library: self.ort_lib.clone(),
             target,
             intra_threads: self.threads,
+            precision: match self.precision {
+                PrecisionChoice::Auto => PrecisionPolicy::Auto,
+                PrecisionChoice::Fp32 => PrecisionPolicy::Float32,
+            },
         })?;
         let models = self.model_dir()?;
         let config = PipelineConfig {

@@ -5,6 +5,7 @@ use maskwatch_domain::ClassProbabilities;
 use crate::PipelineError;
 use crate::model_set::{ModelRole, ModelSet, Normalisation};
 use crate::onnx_model::OnnxModel;
+use crate::precision::Precision;
 use crate::runtime::{ActiveProvider, OnnxRuntime};
 use crate::tensor::write_chw;
 
@@ -33,6 +34,10 @@ impl Classifier {
 
     pub fn provider(&self) -> ActiveProvider {
         self.model.provider()
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.model.precision()
     }
 
     fn per_face(&self) -> usize {

@@ -13,6 +13,7 @@ pub mod decode;
 pub mod hostile_inputs;
 pub mod model_set;
 pub mod mtcnn;
+pub mod precision;
 pub mod runtime;
 pub mod tensor;
 
@@ -27,5 +28,6 @@ pub use classifier::Classifier;
 pub use error::PipelineError;
 pub use model_set::{ModelRole, ModelSet};
 pub use pipeline::{FaceClassification, FaceCrop, Pipeline, PipelineConfig, PreparedImage};
+pub use precision::{Precision, PrecisionPolicy};
 pub use runtime::{ExecutionTarget, OnnxRuntime, RuntimeConfig};
 pub use super_resolution::SuperResolver;

@@ -15,6 +15,7 @@ use sha2::{Digest, Sha256};
 
 use crate::PipelineError;
 use crate::mtcnn::DetectorConfig;
+use crate::precision::Precision;
 
 /// The manifest's file name inside a model directory.
 pub const MANIFEST_FILE: &str = "manifest.json";
@@ -31,6 +32,19 @@ pub enum ModelRole {
     Onet,
     SuperResolution,
     Classifier,
+}
+
+impl ModelRole {
+    /// The role's key in the manifest.
+    pub fn name(self) -> &'static str {
+        match self {
+            ModelRole::Pnet => "pnet",
+            ModelRole::Rnet => "rnet",
+            ModelRole::Onet => "onet",
+            ModelRole::SuperResolution => "super_resolution",
+            ModelRole::Classifier => "classifier",
+        }
+    }
 }
 
 /// One named tensor and its shape; strings stand for dynamic axes.
@@ -71,6 +85,19 @@ pub struct ModelEntry {
     /// whose networks were trained on transposed images.
     pub layout: String,
     pub normalisation: Normalisation,
+    /// An int8 copy of the same model for the CPU, with the same tensor
+    /// interface.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub int8: Option<QuantizedFile>,
+}
+
+/// A quantized copy of a model file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QuantizedFile {
+    pub file: PathBuf,
+    pub sha256: String,
+    /// How it was made from the float32 file.
+    pub method: String,
 }
 
 /// The pre-processing the classifier was trained with.
@@ -140,6 +167,9 @@ impl ModelSet {
         };
         for entry in set.manifest.models.values() {
             verify_checksum(&set.directory.join(&entry.file), &entry.sha256)?;
+            if let Some(int8) = &entry.int8 {
+                verify_checksum(&set.directory.join(&int8.file), &int8.sha256)?;
+            }
         }
         Ok(set)
     }
@@ -153,8 +183,15 @@ impl ModelSet {
         &self.manifest.models[&role]
     }
 
-    pub fn path(&self, role: ModelRole) -> PathBuf {
-        self.directory.join(&self.entry(role).file)
+    /// The file of a model in the given precision; [`Precision::Int8`]
+    /// falls back to the float32 file where the set has no int8 copy.
+    pub fn path(&self, role: ModelRole, precision: Precision) -> PathBuf {
+        let entry = self.entry(role);
+        let file = match (&entry.int8, precision) {
+            (Some(int8), Precision::Int8) => &int8.file,
+            _ => &entry.file,
+        };
+        self.directory.join(file)
     }
 }
 
@@ -206,6 +243,19 @@ mod tests {
         let [(m, o), _, _] = n.affine();
         let pixel = 200.0f32;
         assert!((pixel * m + o - (200.0 / 255.0 - 0.485) / 0.229).abs() < 1e-5);
+    }
+
+    #[test]
+    fn role_names_are_the_manifest_keys() {
+        for role in [
+            ModelRole::Pnet,
+            ModelRole::Rnet,
+            ModelRole::Onet,
+            ModelRole::SuperResolution,
+            ModelRole::Classifier,
+        ] {
+            assert_eq!(serde_json::to_value(role).unwrap(), role.name());
+        }
     }
 
     #[test]

@@ -5,13 +5,15 @@ use ort::value::TensorRef;
 
 use crate::PipelineError;
 use crate::model_set::{ModelEntry, ModelRole, ModelSet, Normalisation};
-use crate::runtime::{ActiveProvider, OnnxRuntime};
+use crate::precision::Precision;
+use crate::runtime::{ActiveProvider, ExecutionTarget, OnnxRuntime};
 
 /// A model's session, created once and reused for every batch.
 pub(crate) struct OnnxModel {
     name: String,
     session: Session,
     provider: ActiveProvider,
+    precision: Precision,
     entry: ModelEntry,
 }
 
@@ -36,7 +38,11 @@ impl OnnxModel {
     ) -> Result<Self, PipelineError> {
         let name = format!("{role:?}");
         let entry = set.entry(role).clone();
-        let (session, provider) = runtime.session(&name, &set.path(role))?;
+        let config = runtime.config();
+        let precision = config
+            .precision
+            .choose(config.target == ExecutionTarget::Cpu, entry.int8.is_some());
+        let (session, provider) = runtime.session(&name, &set.path(role, precision))?;
         let interface_error = |reason: String| PipelineError::ModelInterface {
             model: name.clone(),
             reason,
@@ -57,16 +63,22 @@ impl OnnxModel {
                 )));
             }
         }
+        tracing::info!(model = name, %precision, "model loaded");
         Ok(Self {
             name,
             session,
             provider,
+            precision,
             entry,
         })
     }
 
     pub fn provider(&self) -> ActiveProvider {
         self.provider
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.precision
     }
 
     pub fn normalisation(&self) -> &Normalisation {

@@ -9,8 +9,9 @@ use crate::PipelineError;
 use crate::classifier::Classifier;
 use crate::contrast::stretch_contrast;
 use crate::crop::CropWindow;
-use crate::model_set::ModelSet;
+use crate::model_set::{ModelRole, ModelSet};
 use crate::mtcnn::{DetectorConfig, FaceDetection, Mtcnn};
+use crate::precision::Precision;
 use crate::resize::{Filter, ImageResizer};
 use crate::runtime::{ActiveProvider, OnnxRuntime};
 use crate::super_resolution::SuperResolver;
@@ -92,6 +93,8 @@ impl Pipeline {
         tracing::info!(
             model_set = models.version(),
             provider = classifier.provider().as_str(),
+            super_resolution = %super_resolver.precision(),
+            classifier = %classifier.precision(),
             batch_size = config.batch_size,
             "pipeline ready"
         );
@@ -107,6 +110,34 @@ impl Pipeline {
 
     pub fn model_set(&self) -> &ModelSet {
         &self.models
+    }
+
+    /// The precision each model runs in.
+    pub fn precisions(&self) -> Vec<(ModelRole, Precision)> {
+        let [pnet, rnet, onet] = self.detector.precisions();
+        vec![
+            (ModelRole::Pnet, pnet),
+            (ModelRole::Rnet, rnet),
+            (ModelRole::Onet, onet),
+            (ModelRole::SuperResolution, self.super_resolver.precision()),
+            (ModelRole::Classifier, self.classifier.precision()),
+        ]
+    }
+
+    /// The model set's version as stamped on results: `+int8` is appended
+    /// when any model runs its int8 copy, so that results of the two
+    /// precisions are never mixed up.
+    pub fn model_version(&self) -> String {
+        let version = self.models.version();
+        if self
+            .precisions()
+            .iter()
+            .any(|(_, precision)| *precision == Precision::Int8)
+        {
+            format!("{version}+int8")
+        } else {
+            version.to_owned()
+        }
     }
 
     /// The execution provider the models run on.

@@ -14,6 +14,7 @@ use ort::session::Session;
 use ort::session::builder::GraphOptimizationLevel;
 
 use crate::PipelineError;
+use crate::precision::PrecisionPolicy;
 
 /// Where `scripts/setup` puts the library, relative to the repository root.
 pub const BUNDLED_LIBRARY: &str = ".runtime/onnxruntime/libonnxruntime.so";
@@ -59,6 +60,8 @@ pub struct RuntimeConfig {
     /// Threads per session for one operator; `None` lets ONNX Runtime pick
     /// (one per physical core).
     pub intra_threads: Option<usize>,
+    /// Whether the model set's int8 copies are used on the CPU.
+    pub precision: PrecisionPolicy,
 }
 
 impl Default for RuntimeConfig {
@@ -67,6 +70,7 @@ impl Default for RuntimeConfig {
             library: None,
             target: ExecutionTarget::Cpu,
             intra_threads: None,
+            precision: PrecisionPolicy::Auto,
         }
     }
 }

@@ -4,6 +4,7 @@
 use crate::PipelineError;
 use crate::model_set::{ModelRole, ModelSet};
 use crate::onnx_model::OnnxModel;
+use crate::precision::Precision;
 use crate::runtime::OnnxRuntime;
 use crate::tensor::write_chw;
 
@@ -22,6 +23,10 @@ impl SuperResolver {
             side,
             input: Vec::new(),
         })
+    }
+
+    pub fn precision(&self) -> Precision {
+        self.model.precision()
     }
 
     /// Restores a batch of `side` x `side` RGB faces and hands each result

@@ -14,7 +14,9 @@ use crate::annotate::annotate;
 use crate::image_files::{collect, read_photo};
 use crate::progress;
 use crate::summary::AuditSummary;
-use maskwatch_engine::EngineOptions;
+use image::RgbImage;
+use maskwatch_engine::{EngineOptions, LaneOptions};
+use maskwatch_pipeline::Pipeline;
 
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
@@ -36,6 +38,9 @@ pub struct AuditArgs {
 
     #[command(flatten)]
     pub engine: EngineOptions,
+
+    #[command(flatten)]
+    pub lanes: LaneOptions,
 }
 
 /// One line of `--jsonl`.
@@ -50,12 +55,14 @@ struct FaceLine<'a> {
 pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let files = collect(&args.paths)?;
     anyhow::ensure!(!files.is_empty(), "no photos found under the given paths");
-    let mut pipeline = args.engine.load_pipeline()?;
+    let mut lanes = args.engine.load_lanes(&args.lanes)?;
+    let model_version = lanes.first().model_version();
     eprintln!(
-        "auditing {} photos with model set {} on {}",
+        "auditing {} photos with model set {} on {} ({} lanes)",
         files.len(),
-        pipeline.model_set().version(),
-        pipeline.provider().as_str()
+        model_version,
+        lanes.first().provider().as_str(),
+        lanes.count()
     );
     let mut jsonl = match &args.jsonl {
         Some(path) => Some(BufWriter::new(
@@ -70,45 +77,77 @@ pub fn run(args: AuditArgs) -> anyhow::Result<ExitCode> {
     let mut summary = AuditSummary::default();
     let mut annotated_names = HashSet::new();
     let bar = progress::bar(files.len(), "auditing");
-    for group in files.chunks(args.images_per_batch.max(1)) {
-        let mut readable = Vec::with_capacity(group.len());
-        let mut prepared = Vec::with_capacity(group.len());
-        for path in group {
-            match read_photo(path) {
-                Ok(photo) => {
-                    // The stretched copy feeds the models; the original is what people see.
-                    let original = args.annotate.is_some().then(|| photo.clone());
-                    prepared.push(pipeline.prepare(photo));
-                    readable.push((path, original));
+    let keep_originals = args.annotate.is_some();
+    lanes.map_ordered(
+        files.chunks(args.images_per_batch.max(1)),
+        |pipeline, group| audit_group(pipeline, group, keep_originals),
+        |outcome| -> anyhow::Result<()> {
+            for (path, result) in outcome? {
+                let (faces, original) = match result {
+                    Ok(audited) => audited,
+                    Err(reason) => {
+                        tracing::warn!(path = %path.display(), %reason, "unreadable photo");
+                        summary.add_unreadable(path.clone(), reason);
+                        bar.inc(1);
+                        continue;
+                    }
+                };
+                summary.add_image(&faces);
+                if let Some(out) = jsonl.as_mut() {
+                    write_lines(out, path, &faces, &model_version)?;
                 }
-                Err(reason) => {
-                    tracing::warn!(path = %path.display(), %reason, "unreadable photo");
-                    summary.add_unreadable(path.clone(), reason);
+                if let (Some(dir), Some(mut photo)) = (&args.annotate, original) {
+                    annotate(&mut photo, &faces);
+                    let target = annotated_path(dir, path, &mut annotated_names);
+                    photo
+                        .save(&target)
+                        .with_context(|| format!("writing {}", target.display()))?;
                 }
+                bar.inc(1);
             }
-        }
-        let findings = pipeline.audit(&prepared)?;
-        for ((path, original), faces) in readable.into_iter().zip(findings) {
-            summary.add_image(&faces);
-            if let Some(out) = jsonl.as_mut() {
-                write_lines(out, path, &faces, pipeline.model_set().version())?;
-            }
-            if let (Some(dir), Some(mut photo)) = (&args.annotate, original) {
-                annotate(&mut photo, &faces);
-                let target = annotated_path(dir, path, &mut annotated_names);
-                photo
-                    .save(&target)
-                    .with_context(|| format!("writing {}", target.display()))?;
-            }
-        }
-        bar.inc(group.len() as u64);
-    }
+            Ok(())
+        },
+    )?;
     bar.finish_and_clear();
     if let Some(mut out) = jsonl {
         out.flush()?;
     }
     print!("{summary}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// A photo's faces and, when annotating, its unstretched pixels; or why it
+/// could not be read.
+type PhotoOutcome = Result<(Vec<FaceFinding>, Option<RgbImage>), String>;
+
+/// Reads, prepares and audits one group of photos on one lane; the faces
+/// of the group share batches.
+fn audit_group<'a>(
+    pipeline: &mut Pipeline,
+    group: &'a [PathBuf],
+    keep_originals: bool,
+) -> anyhow::Result<Vec<(&'a PathBuf, PhotoOutcome)>> {
+    let mut outcomes = Vec::with_capacity(group.len());
+    let mut prepared = Vec::with_capacity(group.len());
+    let mut originals = Vec::with_capacity(group.len());
+    for path in group {
+        match read_photo(path) {
+            Ok(photo) => {
+                // The stretched copy feeds the models; the original is what people see.
+                originals.push(keep_originals.then(|| photo.clone()));
+                prepared.push(pipeline.prepare(photo));
+                outcomes.push((path, Ok((Vec::new(), None))));
+            }
+            Err(reason) => outcomes.push((path, Err(reason))),
+        }
+    }
+    let mut findings = pipeline.audit(&prepared)?.into_iter().zip(originals);
+    for (_, outcome) in &mut outcomes {
+        if let Ok(slot) = outcome {
+            *slot = findings.next().expect("one result per readable photo");
+        }
+    }
+    Ok(outcomes)
 }
 
 fn write_lines(

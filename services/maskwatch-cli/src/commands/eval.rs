@@ -93,7 +93,7 @@ pub fn run(args: EvalArgs) -> anyhow::Result<ExitCode> {
     let report = EvalReport {
         faces: tallies.confusion.total(),
         images: tallies.images,
-        model_set: pipeline.model_set().version().to_owned(),
+        model_set: pipeline.model_version(),
         classification: ClassificationReport::new(
             &tallies.confusion,
             &tallies.confusion_by_width,

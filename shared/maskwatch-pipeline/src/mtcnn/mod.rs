@@ -26,6 +26,7 @@ use maskwatch_domain::{BoundingBox, Landmarks};
 use crate::PipelineError;
 use crate::model_set::{ModelRole, ModelSet};
 use crate::onnx_model::OnnxModel;
+use crate::precision::Precision;
 use crate::resize::{Filter, ImageResizer};
 use crate::runtime::{ActiveProvider, OnnxRuntime};
 use crate::tensor::write_whc;
@@ -72,6 +73,15 @@ impl Mtcnn {
 
     pub fn config(&self) -> &DetectorConfig {
         &self.config
+    }
+
+    /// The precision of P-Net, R-Net and O-Net, in that order.
+    pub fn precisions(&self) -> [Precision; 3] {
+        [
+            self.pnet.precision(),
+            self.rnet.precision(),
+            self.onet.precision(),
+        ]
     }
 
     pub fn provider(&self) -> ActiveProvider {
