@@ -68,11 +68,16 @@ pub struct EngineOptions {
     pub precision: PrecisionChoice,
 }
 
+/// The most lanes chosen without `--lanes`: each lane keeps its own
+/// activations (about 0.5 GB at batch 8 and 1 GB at batch 32), so one per
+/// core would not fit in memory on large machines.
+const MAX_DEFAULT_LANES: usize = 4;
+
 /// How many pipelines share a job in one process.
 #[derive(Debug, Clone, clap::Args)]
 pub struct LaneOptions {
     /// Pipelines working side by side on different photos, each on its own
-    /// thread [default: one per core on the CPU, one on CUDA].
+    /// thread [default: one per core on the CPU, at most 4; one on CUDA].
     #[arg(long)]
     pub lanes: Option<usize>,
 }
@@ -84,7 +89,7 @@ impl EngineOptions {
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         let count = match (lanes.lanes, self.device) {
             (Some(count), _) => count.max(1),
-            (None, Device::Cpu) => cores,
+            (None, Device::Cpu) => cores.min(MAX_DEFAULT_LANES),
             (None, Device::Cuda) => 1,
         };
         let options = EngineOptions {
