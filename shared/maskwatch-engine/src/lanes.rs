@@ -66,7 +66,8 @@ impl<P: Send> Lanes<P> {
                     .name(format!("lane-{lane}"))
                     .spawn_scoped(scope, move || {
                         loop {
-                            // The lock is held only to take the next item.
+                            // One idle lane at a time waits on the queue; the
+                            // lock is released as soon as it has an item.
                             let next = queue
                                 .lock()
                                 .unwrap_or_else(|poisoned| poisoned.into_inner())
