@@ -7,7 +7,8 @@ use anyhow::Context;
 use crate::Lanes;
 use maskwatch_pipeline::runtime::find_upwards;
 use maskwatch_pipeline::{
-    ExecutionTarget, OnnxRuntime, Pipeline, PipelineConfig, PrecisionPolicy, RuntimeConfig,
+    ExecutionTarget, ModelSet, OnnxRuntime, Pipeline, PipelineConfig, PrecisionPolicy,
+    RuntimeConfig,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -59,7 +60,8 @@ pub struct EngineOptions {
     #[arg(long, value_parser = parse_thresholds)]
     pub detector_thresholds: Option<[f32; 3]>,
 
-    /// Threads per model run [default: one per core].
+    /// Threads per model run [default: one per core; in audit and bench,
+    /// the cores divided among the lanes].
     #[arg(long)]
     pub threads: Option<usize>,
 
@@ -96,14 +98,29 @@ impl EngineOptions {
             threads: self.threads.or((count > 1).then(|| (cores / count).max(1))),
             ..self.clone()
         };
+        // One runtime and one check of the model files serve every lane.
+        let runtime = options.runtime()?;
+        let dir = options.model_dir()?;
+        let loading = || format!("loading the model set in {}", dir.display());
+        let models = ModelSet::load(&dir).with_context(loading)?;
         let pipelines = (0..count)
-            .map(|_| options.load_pipeline())
+            .map(|_| {
+                Pipeline::with_model_set(&runtime, models.clone(), options.pipeline_config())
+                    .with_context(loading)
+            })
             .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(Lanes::new(pipelines))
     }
 
     /// Loads ONNX Runtime and the verified model set.
     pub fn load_pipeline(&self) -> anyhow::Result<Pipeline> {
+        let runtime = self.runtime()?;
+        let models = self.model_dir()?;
+        Pipeline::load(&runtime, &models, self.pipeline_config())
+            .with_context(|| format!("loading the model set in {}", models.display()))
+    }
+
+    fn runtime(&self) -> anyhow::Result<OnnxRuntime> {
         let target = match self.device {
             Device::Cpu => ExecutionTarget::Cpu,
             Device::Cuda => ExecutionTarget::Cuda {
@@ -111,7 +128,7 @@ impl EngineOptions {
                 required: self.require_cuda,
             },
         };
-        let runtime = OnnxRuntime::init(RuntimeConfig {
+        Ok(OnnxRuntime::init(RuntimeConfig {
             library: self.ort_lib.clone(),
             target,
             intra_threads: self.threads,
@@ -119,15 +136,15 @@ impl EngineOptions {
                 PrecisionChoice::Auto => PrecisionPolicy::Auto,
                 PrecisionChoice::Fp32 => PrecisionPolicy::Float32,
             },
-        })?;
-        let models = self.model_dir()?;
-        let config = PipelineConfig {
+        })?)
+    }
+
+    fn pipeline_config(&self) -> PipelineConfig {
+        PipelineConfig {
             min_face: self.min_face,
             detector_thresholds: self.detector_thresholds,
             batch_size: self.batch_size.max(1),
-        };
-        Pipeline::load(&runtime, &models, config)
-            .with_context(|| format!("loading the model set in {}", models.display()))
+        }
     }
 
     fn model_dir(&self) -> anyhow::Result<PathBuf> {

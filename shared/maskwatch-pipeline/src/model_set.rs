@@ -35,6 +35,15 @@ pub enum ModelRole {
 }
 
 impl ModelRole {
+    /// Every role; a model set has one model for each.
+    pub const ALL: [ModelRole; 5] = [
+        ModelRole::Pnet,
+        ModelRole::Rnet,
+        ModelRole::Onet,
+        ModelRole::SuperResolution,
+        ModelRole::Classifier,
+    ];
+
     /// The role's key in the manifest.
     pub fn name(self) -> &'static str {
         match self {
@@ -150,13 +159,7 @@ impl ModelSet {
         let text = fs::read_to_string(&path).map_err(|e| manifest_error(e.to_string()))?;
         let manifest: Manifest =
             serde_json::from_str(&text).map_err(|e| manifest_error(e.to_string()))?;
-        for role in [
-            ModelRole::Pnet,
-            ModelRole::Rnet,
-            ModelRole::Onet,
-            ModelRole::SuperResolution,
-            ModelRole::Classifier,
-        ] {
+        for role in ModelRole::ALL {
             if !manifest.models.contains_key(&role) {
                 return Err(manifest_error(format!("no entry for the {role:?} model")));
             }
@@ -247,13 +250,7 @@ mod tests {
 
     #[test]
     fn role_names_are_the_manifest_keys() {
-        for role in [
-            ModelRole::Pnet,
-            ModelRole::Rnet,
-            ModelRole::Onet,
-            ModelRole::SuperResolution,
-            ModelRole::Classifier,
-        ] {
+        for role in ModelRole::ALL {
             assert_eq!(serde_json::to_value(role).unwrap(), role.name());
         }
     }

@@ -85,7 +85,16 @@ impl Pipeline {
         model_dir: &Path,
         config: PipelineConfig,
     ) -> Result<Self, PipelineError> {
-        let models = ModelSet::load(model_dir)?;
+        Self::with_model_set(runtime, ModelSet::load(model_dir)?, config)
+    }
+
+    /// Creates every session for a model set that is already verified, so
+    /// that several pipelines over one set check its files once.
+    pub fn with_model_set(
+        runtime: &OnnxRuntime,
+        models: ModelSet,
+        config: PipelineConfig,
+    ) -> Result<Self, PipelineError> {
         let settings = config.detector_settings(&models.manifest.detector.settings);
         let detector = Mtcnn::load(runtime, &models, settings)?;
         let super_resolver = SuperResolver::load(runtime, &models)?;
