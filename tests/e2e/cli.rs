@@ -1,7 +1,7 @@
 //! The `maskwatch` command line as a person runs it.
 
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use maskwatch_tests::{
@@ -17,6 +17,19 @@ fn maskwatch(args: &[&str]) -> Output {
         .expect("maskwatch runs")
 }
 
+/// A scratch folder holding copies of the first `count` val photos.
+fn val_photos_in(dataset: &Path, name: &str, count: usize) -> PathBuf {
+    let photos = scratch_dir(name);
+    for id in &val_ids(dataset)[..count] {
+        fs::copy(
+            dataset.join(format!("images/{id}.jpg")),
+            photos.join(format!("{id}.jpg")),
+        )
+        .unwrap();
+    }
+    photos
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -26,15 +39,8 @@ fn audit_reports_faces_and_lists_unreadable_files_without_stopping() {
     let Some(dataset) = face_mask_detection() else {
         return;
     };
-    let photos = scratch_dir("audit-in");
+    let photos = val_photos_in(&dataset, "audit-in", 4);
     let ids = val_ids(&dataset);
-    for id in &ids[..4] {
-        fs::copy(
-            dataset.join(format!("images/{id}.jpg")),
-            photos.join(format!("{id}.jpg")),
-        )
-        .unwrap();
-    }
     let sample = fs::read(photos.join(format!("{}.jpg", ids[0]))).unwrap();
     fs::write(photos.join("truncated.jpg"), &sample[..sample.len() / 3]).unwrap();
     fs::write(photos.join("empty.jpg"), b"").unwrap();
@@ -126,14 +132,7 @@ fn audit_on_several_lanes_gives_the_answers_of_one_lane_in_the_same_order() {
     let Some(dataset) = face_mask_detection() else {
         return;
     };
-    let photos = scratch_dir("lanes-in");
-    for id in &val_ids(&dataset)[..12] {
-        fs::copy(
-            dataset.join(format!("images/{id}.jpg")),
-            photos.join(format!("{id}.jpg")),
-        )
-        .unwrap();
-    }
+    let photos = val_photos_in(&dataset, "lanes-in", 12);
     fs::write(photos.join("broken.jpg"), b"not a photo").unwrap();
     let out = scratch_dir("lanes-out");
     let faces_of = |lanes: &str| -> Vec<Value> {

@@ -3,11 +3,12 @@
 use std::fs;
 
 use maskwatch_domain::Condition;
+use maskwatch_eval::voc::VocImage;
 use maskwatch_eval::{ConfusionMatrix, DetectionTally, match_detections};
 use maskwatch_pipeline::decode::{DecodeLimits, decode_rgb};
 use maskwatch_pipeline::{
-    ModelRole, OnnxRuntime, Pipeline, PipelineConfig, PipelineError, Precision, PrecisionPolicy,
-    PreparedImage, RuntimeConfig,
+    FaceCrop, ModelRole, OnnxRuntime, Pipeline, PipelineConfig, PipelineError, Precision,
+    PrecisionPolicy, PreparedImage, RuntimeConfig,
 };
 use maskwatch_tests::{
     copy_tree, face_mask_detection, models_dir, pipeline, runtime, scratch_dir, val_images,
@@ -16,6 +17,19 @@ use maskwatch_tests::{
 fn prepared(pipeline: &Pipeline, path: &std::path::Path) -> PreparedImage {
     let bytes = fs::read(path).expect("photo readable");
     pipeline.prepare(decode_rgb(&bytes, DecodeLimits::default()).expect("photo decodes"))
+}
+
+/// The annotated faces of a photo, cut by the crop rule.
+fn annotated_crops(
+    pipeline: &mut Pipeline,
+    photo: &PreparedImage,
+    annotated: &VocImage,
+) -> Vec<FaceCrop> {
+    annotated
+        .faces
+        .iter()
+        .map(|(_, b)| pipeline.crop(photo, b).unwrap())
+        .collect()
 }
 
 #[test]
@@ -69,11 +83,7 @@ fn classifier_labels_ground_truth_faces_of_val_photos() {
     let mut matrix = ConfusionMatrix::default();
     for annotated in val_images(&dataset, 25) {
         let photo = prepared(&pipeline, &annotated.image);
-        let crops: Vec<_> = annotated
-            .faces
-            .iter()
-            .map(|(_, b)| pipeline.crop(&photo, b).unwrap())
-            .collect();
+        let crops = annotated_crops(&mut pipeline, &photo, &annotated);
         for (class, (truth, _)) in pipeline
             .classify(&crops)
             .unwrap()
@@ -141,11 +151,7 @@ fn the_int8_super_resolution_copy_answers_like_the_float32_network() {
     let (mut faces, mut same_class, mut largest_gap) = (0, 0, 0.0f32);
     for annotated in val_images(&dataset, 20) {
         let photo = prepared(&int8, &annotated.image);
-        let crops: Vec<_> = annotated
-            .faces
-            .iter()
-            .map(|(_, b)| int8.crop(&photo, b).unwrap())
-            .collect();
+        let crops = annotated_crops(&mut int8, &photo, &annotated);
         let quantized = int8.classify(&crops).unwrap();
         let reference = fp32.classify(&crops).unwrap();
         for (q, r) in quantized.iter().zip(&reference) {
