@@ -53,3 +53,21 @@ def load(name: str, path: Path | None = None):
                 mod.bias.copy_(init[node.input[1]])
     assert not pending_matmul and next(trunk, None) is None, "unmatched layers"
     return net.eval()
+
+
+def load_exported(name: str, path: Path):
+    """A PyTorch `name` net with the weights of a file written by `detector.export`
+    (models/detector/): initializers keep the state-dict names, except the PReLU
+    slopes, which the exporter renames and reshapes; those come in module order."""
+    model = onnx.load(str(path))
+    init = {i.name: torch.from_numpy(numpy_helper.to_array(i).copy()) for i in model.graph.initializer}
+    net = NETS[name]()
+    state = net.state_dict()
+    prelu_keys = [k for k in state if k not in init]
+    prelu_values = [init[n] for n in sorted((n for n in init if n not in state),
+                                            key=lambda n: int(n.rsplit("_", 1)[1]))]
+    assert len(prelu_keys) == len(prelu_values), f"{path}: unmatched initializers"
+    for key, value in zip(prelu_keys, prelu_values):
+        init[key] = value.reshape(state[key].shape)
+    net.load_state_dict({k: init[k] for k in state})
+    return net.eval()

@@ -25,9 +25,10 @@ def targets(win, gt):
 
 
 def label_windows(win, gts):
-    """(label, regression target) for continuous windows vs all faces of the photo."""
+    """(label, regression target, index of the nearest face) for continuous windows vs
+    all faces of the photo."""
     if len(gts) == 0:
-        return np.zeros(len(win), int), np.zeros((len(win), 4), np.float32)
+        return np.zeros(len(win), int), np.zeros((len(win), 4), np.float32), np.zeros(len(win), int)
     iou = iou_matrix(win, gts)
     best = iou.argmax(1)
     m = iou.max(1)
@@ -35,7 +36,7 @@ def label_windows(win, gts):
     lab[m >= POS] = 1
     lab[(m >= PART) & (m < POS)] = -1
     lab[m < NEG] = 0
-    return lab, targets(win, gts[best])
+    return lab, targets(win, gts[best]), best
 
 
 def jitter_windows(gts, rng, per_face, spread):
@@ -64,10 +65,12 @@ def cont(win):
     return np.stack([win[:, 0] - 1, win[:, 1] - 1, win[:, 2], win[:, 3]], 1)
 
 
-def _take(img, wins, gts, side, rng, caps):
-    """Crop and label windows, keeping at most caps[label] of each label class."""
-    lab, reg = label_windows(cont(wins), gts)
-    xs, ls, rs = [], [], []
+def _take(img, wins, gts, classes, side, rng, caps):
+    """Crop and label windows, keeping at most caps[label] of each label class. Each sample
+    also carries the mask class and width of its nearest face (-1 and 0 for negatives),
+    so that training can weight the kinds of face a detector misses most."""
+    lab, reg, near = label_windows(cont(wins), gts)
+    xs, ls, rs, cs, ws = [], [], [], [], []
     for l, cap in caps.items():
         idx = np.nonzero(lab == l)[0]
         if len(idx) > cap:
@@ -76,14 +79,18 @@ def _take(img, wins, gts, side, rng, caps):
             c = window_crop(img, wins[i], side)
             if c is not None:
                 xs.append(c); ls.append(l); rs.append(reg[i])
-    return xs, ls, rs
+                face = l != 0  # photos without faces give negatives only
+                cs.append(classes[near[i]] if face else -1)
+                ws.append(gts[near[i], 2] - gts[near[i], 0] if face else 0.0)
+    return xs, ls, rs, cs, ws
 
 
 def mine_photo(name, cascade: Cascade, rng):
-    """Samples of one photo for each stage: {side: (uint8 crops [N,s,s,3] HWC, labels, regression)}."""
+    """Samples of one photo for each stage:
+    {side: (uint8 crops [N,s,s,3] HWC, labels, regression, face classes, face widths)}."""
     img = photo(name)
     H, W = img.shape[:2]
-    gts, _ = annotations(name)
+    gts, classes = annotations(name)
     nf = len(gts)
     out = {}
     # Cascade windows (hard negatives and realistic positives).
@@ -96,21 +103,24 @@ def mine_photo(name, cascade: Cascade, rng):
         rnd = random_windows(W, H, rng, 60 if side == 12 else 30)
         near = jitter_windows(gts, rng, 2, 0.8)
         wins = np.concatenate([jit, rnd, near, hard])
-        xs, ls, rs = _take(img, wins, gts, side, rng,
-                          {1: 6 * nf + 20, -1: 4 * nf + 10, 0: 40 + 3 * nf})
+        xs, ls, rs, cs, ws = _take(img, wins, gts, classes, side, rng,
+                                   {1: 6 * nf + 20, -1: 4 * nf + 10, 0: 40 + 3 * nf})
         out[side] = (np.array(xs, np.uint8).reshape(-1, side, side, 3), np.array(ls, np.int8),
-                     np.array(rs, np.float32).reshape(-1, 4))
+                     np.array(rs, np.float32).reshape(-1, 4), np.array(cs, np.int8),
+                     np.array(ws, np.float32))
     return out
 
 
 def main():
     """python -m detector.mining SHARD NSHARDS [ROUND]: mine train photos into .cache/detector/mined[ROUND]_SHARD.npz.
 
-    Round 1 runs the public P-Net/R-Net; round 2 the fine-tuned ones (.cache/detector/{pnet,rnet}.pt),
-    so O-Net sees the windows and hard negatives of the cascade it will actually sit behind."""
+    Round 1 runs the public P-Net/R-Net; round 2 the fine-tuned ones (.cache/detector/{pnet,rnet}.pt);
+    round 3 the shipped ones (models/detector/), so O-Net sees the windows and hard negatives of the
+    cascade it will actually sit behind."""
     import sys
     import torch
-    from .load_onnx_weights import load
+    from .export import OUT as SHIPPED
+    from .load_onnx_weights import load, load_exported
     from .voc import CACHE, split_ids
     torch.set_num_threads(1)
     shard, n = int(sys.argv[1]), int(sys.argv[2])
@@ -118,19 +128,22 @@ def main():
     ids = split_ids("train")[shard::n]
     # Low R-Net threshold: O-Net must learn to reject what a permissive R-Net lets through.
     nets = [load(k) for k in ("pnet", "rnet", "onet")]
-    if rnd:
+    if rnd == "3":
+        nets[:2] = [load_exported(k, SHIPPED / f"{k}.onnx") for k in ("pnet", "rnet")]
+    elif rnd:
         for k, net in zip(("pnet", "rnet"), nets):
             net.load_state_dict(torch.load(CACHE / f"{k}.pt"))
     cascade = Cascade(*nets, thresholds=(0.5, 0.3, 0.7))
     rng = np.random.default_rng(shard + 100 * len(rnd))
-    acc = {s: ([], [], []) for s in (12, 24, 48)}
+    acc = {s: ([], [], [], [], []) for s in (12, 24, 48)}
     for k, name in enumerate(ids):
-        for s, (x, l, r) in mine_photo(name, cascade, rng).items():
-            acc[s][0].append(x); acc[s][1].append(l); acc[s][2].append(r)
+        for s, sample in mine_photo(name, cascade, rng).items():
+            for store, part in zip(acc[s], sample):
+                store.append(part)
         if k % 50 == 0:
             print(shard, k, len(ids), flush=True)
     np.savez(CACHE / f"mined{rnd}_{shard}.npz", **{f"{k}_{s}": np.concatenate(v[i])
-             for s, v in acc.items() for i, k in enumerate(("x", "label", "reg"))})
+             for s, v in acc.items() for i, k in enumerate(("x", "label", "reg", "class", "width"))})
 
 
 if __name__ == "__main__":

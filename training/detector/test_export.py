@@ -1,6 +1,7 @@
 """Check that the exported ONNX detector nets agree with PyTorch on real crops.
 
-Run: training/.venv/bin/python training/detector/test_export.py [--models DIR] [--tag TAG]
+Run: training/.venv/bin/python training/detector/test_export.py [--models DIR] [--tags P R O]
+     [--nets onet]
 Takes real val photos (contrast-stretched), a whole pyramid level for P-Net
 (dynamic spatial axes) and pipeline-style window crops for R-Net / O-Net, and
 asserts max |PyTorch - ONNX Runtime| < 1e-4 for every output, with the tensor
@@ -26,10 +27,13 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--models", type=Path, default=OUT)
     ap.add_argument("--tags", nargs=3, default=["", "", "_r2"], metavar=("P", "R", "O"))
+    ap.add_argument("--nets", nargs="+", default=["pnet", "rnet", "onet"], help="which exports to check")
     a = ap.parse_args()
     names = split_ids("val")[:3]
     worst = 0.0
     for name, tag in zip(("pnet", "rnet", "onet"), a.tags):
+        if name not in a.nets:
+            continue
         net = NETS[name]()
         net.load_state_dict(torch.load(CACHE / f"{name}{tag}.pt", map_location="cpu"))
         net.eval()

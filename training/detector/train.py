@@ -17,18 +17,34 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from .load_onnx_weights import load
+from .export import OUT as SHIPPED
+from .load_onnx_weights import load, load_exported
 from .voc import CACHE
 
 SIDES = {"pnet": 12, "rnet": 24, "onet": 48}
 
 
 def load_mined(side, pattern="mined*_*.npz"):
-    xs, ls, rs = [], [], []
+    """Crops, labels, regression targets and per-sample weights of positives (1 where a
+    shard predates the face class and width columns)."""
+    xs, ls, rs, cs, ws = [], [], [], [], []
     for f in sorted(CACHE.glob(pattern)):
         d = np.load(f)
         xs.append(d[f"x_{side}"]); ls.append(d[f"label_{side}"]); rs.append(d[f"reg_{side}"])
-    return np.concatenate(xs), np.concatenate(ls).astype(int), np.concatenate(rs)
+        n = len(ls[-1])
+        cs.append(d[f"class_{side}"] if f"class_{side}" in d else np.full(n, -1, np.int8))
+        ws.append(d[f"width_{side}"] if f"width_{side}" in d else np.full(n, np.inf, np.float32))
+    return (np.concatenate(xs), np.concatenate(ls).astype(int), np.concatenate(rs),
+            np.concatenate(cs).astype(int), np.concatenate(ws))
+
+
+def positive_weights(classes, widths, bare_weight, tiny_weight):
+    """How often each positive is drawn relative to the others: bare faces (class 0) and
+    faces under 16 px are the ones the cascade misses most (model card, per-width table)."""
+    w = np.ones(len(classes))
+    w[classes == 0] *= bare_weight
+    w[widths < 16] *= tiny_weight
+    return w
 
 
 def to_input(x_u8, flip, gain, bias):
@@ -39,11 +55,16 @@ def to_input(x_u8, flip, gain, bias):
     return ((x - 127.5) / 128.0).permute(0, 2, 1, 3).contiguous()
 
 
-def balanced_batches(labels, batch, steps, rng):
+def balanced_batches(labels, batch, steps, rng, weights=None):
+    """Batches of neg:pos:part = 3:1:1; positives drawn in proportion to `weights`."""
     pools = {l: np.nonzero(labels == l)[0] for l in (0, 1, -1)}
     quota = {0: batch * 3 // 5, 1: batch // 5, -1: batch - batch * 3 // 5 - batch // 5}
+    p = None
+    if weights is not None:
+        p = weights[pools[1]] / weights[pools[1]].sum()
     for _ in range(steps):
-        yield np.concatenate([rng.choice(pools[l], quota[l]) for l in (0, 1, -1)])
+        yield np.concatenate([rng.choice(pools[l], quota[l], p=p if l == 1 else None)
+                              for l in (0, 1, -1)])
 
 
 def _tail(net, f, frozen):
@@ -54,15 +75,20 @@ def _tail(net, f, frozen):
 
 
 def train(name, steps, batch=256, lr=1e-3, out=None, seed=0, log_every=200, frozen=0, init=None,
-          pattern="mined*_*.npz"):
+          pattern="mined*_*.npz", bare_weight=1.0, tiny_weight=1.0):
     """Fine-tune one net. `frozen` first body modules keep the public weights (and, for O-Net,
-    are shared with the landmark teacher), which halves the CPU cost per step."""
+    are shared with the landmark teacher), which halves the CPU cost per step. `init` is the
+    tag of an earlier state in .cache/detector/, or "shipped" for models/detector/."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
-    X, L, R = load_mined(SIDES[name], pattern)
-    print(name, "samples", len(L), "pos", (L == 1).sum(), "part", (L == -1).sum(), "neg", (L == 0).sum(), flush=True)
+    X, L, R, C, W = load_mined(SIDES[name], pattern)
+    print(name, "samples", len(L), "pos", (L == 1).sum(), "part", (L == -1).sum(), "neg", (L == 0).sum(),
+          "bare pos", ((L == 1) & (C == 0)).sum(), "tiny pos", ((L == 1) & (W < 16)).sum(), flush=True)
+    weights = positive_weights(C, W, bare_weight, tiny_weight)
     net = load(name).train()
-    if init is not None:  # continue from an earlier fine-tuned state
+    if init == "shipped":
+        net.load_state_dict(load_exported(name, SHIPPED / f"{name}.onnx").state_dict())
+    elif init is not None:  # continue from an earlier fine-tuned state
         net.load_state_dict(torch.load(CACHE / f"{name}{init}.pt"))
     teacher = load("onet").eval() if name == "onet" else None
     for p in net.body[:frozen].parameters():
@@ -70,7 +96,7 @@ def train(name, steps, batch=256, lr=1e-3, out=None, seed=0, log_every=200, froz
     opt = torch.optim.Adam([p for p in net.parameters() if p.requires_grad], lr=lr)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps, pct_start=0.1)
     t0, agg = time.time(), np.zeros(4)
-    for step, idx in enumerate(balanced_batches(L, batch, steps, rng)):
+    for step, idx in enumerate(balanced_batches(L, batch, steps, rng, weights)):
         n = len(idx)
         flip = torch.from_numpy(rng.random(n) < 0.5)
         gain = torch.from_numpy(rng.uniform(0.8, 1.2, n)).float()
@@ -130,14 +156,20 @@ def main():
     ap.add_argument("--lr", type=float, default=1e-3)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--tag", default="")
-    ap.add_argument("--init", default=None, help="start from .cache/detector/{net}INIT.pt")
+    ap.add_argument("--init", default=None,
+                    help="start from .cache/detector/{net}INIT.pt, or 'shipped' for models/detector/")
     ap.add_argument("--pattern", default="mined*_*.npz", help="which mined shards to train on")
     ap.add_argument("--frozen", type=int, default=0, help="leading body modules kept frozen")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--bare-weight", type=float, default=1.0,
+                    help="how much more often positives of bare faces are drawn")
+    ap.add_argument("--tiny-weight", type=float, default=1.0,
+                    help="how much more often positives of faces under 16 px are drawn")
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     for name in a.nets:
         train(name, a.steps, a.batch, a.lr, out=CACHE / f"{name}{a.tag}.pt", frozen=a.frozen, init=a.init,
-              pattern=a.pattern)
+              pattern=a.pattern, bare_weight=a.bare_weight, tiny_weight=a.tiny_weight, seed=a.seed)
 
 
 if __name__ == "__main__":
