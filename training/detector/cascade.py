@@ -161,16 +161,21 @@ class Cascade:
 
     def finish(self, img, boxes):
         b, _ = self.score(2, img, truncated(boxes))
-        b = b[b[:, 4] >= self.t[2]]
-        b = regress(b, True)
-        b = b[nms(b, 0.7, "min")]
-        H, W = img.shape[:2]
-        out = np.stack([np.clip(b[:, 0] - 1, 0, W), np.clip(b[:, 1] - 1, 0, H),
-                        np.clip(b[:, 2], 0, W), np.clip(b[:, 3], 0, H), b[:, 4]], 1) if len(b) else np.zeros((0, 5))
-        return out[(out[:, 2] > out[:, 0]) & (out[:, 3] > out[:, 1])]
+        return final_boxes(b, self.t[2], img.shape)
 
     def detect(self, img):
         return self.finish(img, self.refine(img, self.propose(img)))
+
+
+def final_boxes(scored, threshold, shape):
+    """O-Net-scored windows -> the detector's faces: kept at `threshold`, regressed,
+    suppressed by minimum overlap, as continuous [x1, y1, x2, y2, score] clipped to the photo."""
+    b = regress(scored[scored[:, 4] >= threshold], True)
+    b = b[nms(b, 0.7, "min")]
+    H, W = shape[:2]
+    out = np.stack([np.clip(b[:, 0] - 1, 0, W), np.clip(b[:, 1] - 1, 0, H),
+                    np.clip(b[:, 2], 0, W), np.clip(b[:, 3], 0, H), b[:, 4]], 1) if len(b) else np.zeros((0, 5))
+    return out[(out[:, 2] > out[:, 0]) & (out[:, 3] > out[:, 1])]
 
 
 def window_boxes(b):

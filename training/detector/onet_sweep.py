@@ -15,7 +15,7 @@ import pickle
 import numpy as np
 import torch
 
-from .cascade import Cascade, match, nms, regress, truncated
+from .cascade import Cascade, final_boxes, match, truncated
 from .export import OUT as SHIPPED
 from .load_onnx_weights import load_exported
 from .nets import NETS
@@ -62,13 +62,7 @@ def sweep(onet, thresholds, cached):
     for t in thresholds:
         hits, labels, widths, false_pos = [], [], [], 0
         for gt, classes, boxes, shape in scored:
-            b = regress(boxes[boxes[:, 4] >= t], True)
-            b = b[nms(b, 0.7, "min")]
-            H, W = shape[:2]
-            det = np.stack([np.clip(b[:, 0] - 1, 0, W), np.clip(b[:, 1] - 1, 0, H), np.clip(b[:, 2], 0, W),
-                            np.clip(b[:, 3], 0, H), b[:, 4]], 1) if len(b) else np.zeros((0, 5))
-            det = det[(det[:, 2] > det[:, 0]) & (det[:, 3] > det[:, 1])]
-            h, f = match(gt, det)
+            h, f = match(gt, final_boxes(boxes, t, shape))
             hits.append(h); labels.append(classes); widths.append(gt[:, 2] - gt[:, 0]); false_pos += f
         h, c, w = np.concatenate(hits), np.concatenate(labels), np.concatenate(widths)
         rows.append({"threshold": t, "recall": h.mean(), "precision": h.sum() / max(h.sum() + false_pos, 1),

@@ -2,7 +2,7 @@
 import numpy as np
 import torch
 
-from .cascade import Cascade, match, nms, regress, truncated
+from .cascade import Cascade, final_boxes, match, truncated
 from .load_onnx_weights import load
 from .nets import NETS
 from .voc import CACHE, annotations, photo, split_ids
@@ -32,11 +32,7 @@ def sweep(cascade, o_thresholds, ids=None):
     for t in o_thresholds:
         hits, labs, fp, nd = [], [], 0, 0
         for gt, lab, b, shape in per:
-            bb = regress(b[b[:, 4] >= t], True)
-            bb = bb[nms(bb, 0.7, "min")]
-            H, W = shape[:2]
-            det = np.stack([np.clip(bb[:, 0] - 1, 0, W), np.clip(bb[:, 1] - 1, 0, H), np.clip(bb[:, 2], 0, W),
-                            np.clip(bb[:, 3], 0, H), bb[:, 4]], 1) if len(bb) else np.zeros((0, 5))
+            det = final_boxes(b, t, shape)
             h, f = match(gt, det)
             hits.append(h); labs.append(lab); fp += f; nd += len(det)
         h, l = np.concatenate(hits), np.concatenate(labs)
