@@ -25,8 +25,9 @@ SIDES = {"pnet": 12, "rnet": 24, "onet": 48}
 
 
 def load_mined(side, pattern="mined*_*.npz"):
-    """Crops, labels, regression targets and per-sample weights of positives (1 where a
-    shard predates the face class and width columns)."""
+    """Crops, labels, regression targets, and each sample's face class and face width
+    (class -1 and width infinite where a shard predates those columns, so that no
+    sample weight applies to it)."""
     xs, ls, rs, cs, ws = [], [], [], [], []
     for f in sorted(CACHE.glob(pattern)):
         d = np.load(f)
